@@ -1,0 +1,24 @@
+# One command sets up and runs the tests; one runs a read against a local Meetlog API.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+
+.PHONY: setup test read clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[tests]'
+	touch $@
+
+test: setup
+	$(PY) -m pytest
+
+# A full read of every stream from a local Meetlog API seeded with sample data.
+read: setup
+	$(PY) -m integration_tests.demo_read
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,27 @@
+from setuptools import find_packages, setup
+
+VERSION = "0.1.0"
+
+MAIN_REQUIREMENTS = [
+    "airbyte-cdk>=7.39,<8",
+    "requests>=2.31,<3",
+    "pendulum>=3.0,<4",
+]
+
+TEST_REQUIREMENTS = [
+    "pytest>=8,<10",
+    "hypothesis>=6.100,<7",
+]
+
+setup(
+    name="source-meetlog",
+    version=VERSION,
+    description="Airbyte source connector for the Meetlog Export API: transcripts, reports and projects.",
+    author="source-meetlog maintainers",
+    packages=find_packages(exclude=("unit_tests", "integration_tests", "bench")),
+    python_requires=">=3.10,<3.14",
+    install_requires=MAIN_REQUIREMENTS,
+    package_data={"source_meetlog": ["manifest.yaml", "schemas/*.json"]},
+    extras_require={"tests": TEST_REQUIREMENTS},
+    entry_points={"console_scripts": ["source-meetlog=source_meetlog.run:run"]},
+)

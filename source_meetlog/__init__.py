@@ -1,0 +1,3 @@
+from source_meetlog.source import SourceMeetlog
+
+__all__ = ["SourceMeetlog"]

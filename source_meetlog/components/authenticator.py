@@ -1,0 +1,71 @@
+"""Bearer authentication from a pool of API keys (see key_pool.py for the pacing)."""
+
+from dataclasses import InitVar, dataclass
+from typing import Any, Mapping, Optional
+
+import requests
+
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.types import Config
+
+from source_meetlog.components.key_pool import KeyPool
+from source_meetlog.components.retry_after import retry_after_seconds
+from source_meetlog.config import DEFAULT_REQUESTS_PER_MINUTE, parse_api_keys
+
+BEARER = "Bearer "
+
+
+def _key_of(request: requests.PreparedRequest) -> Optional[str]:
+    header = (request.headers or {}).get("Authorization", "")
+    return header[len(BEARER) :] if header.startswith(BEARER) else None
+
+
+@dataclass
+class KeyPoolAuthenticator(DeclarativeAuthenticator):
+    """Signs each request with the key that has room; learns from 401 and 429 which keys to spare.
+
+    config {"api_key": "tk_live_a,tk_live_b", "requests_per_minute": 60}
+    -> request.headers["Authorization"] == "Bearer tk_live_a", the next one "Bearer tk_live_b", …
+
+    It implements the CDK's ResponseAwareAuthenticator and TokenRotatingAuthenticator protocols,
+    so the HTTP client shows it every response and retries a 429 on another key at once.
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        keys = parse_api_keys(self.config.get("api_key"))
+        rpm = int(self.config.get("requests_per_minute") or DEFAULT_REQUESTS_PER_MINUTE)
+        self.pool = KeyPool.shared(keys, rpm)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = BEARER + self.pool.acquire()
+        return request
+
+    def get_auth_header(self) -> Mapping[str, Any]:
+        # The requester asks for headers and the session then calls us too: choosing a key in
+        # both places would spend two slots per request, so only __call__ chooses one.
+        return {}
+
+    @property
+    def auth_header(self) -> str:
+        return "Authorization"
+
+    @property
+    def token(self) -> str:
+        raise NotImplementedError("KeyPoolAuthenticator signs requests in __call__ only")
+
+    def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        key = _key_of(request)
+        if key is None:
+            return
+        if response.status_code == 401:
+            self.pool.reject(key)
+        elif response.status_code == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            # No readable Retry-After: rest the key for one window slot rather than not at all.
+            self.pool.rest(key, wait if wait is not None else 1.0)
+
+    def has_alternative_token(self, request: requests.PreparedRequest) -> bool:
+        return self.pool.has_other_key_ready(_key_of(request))

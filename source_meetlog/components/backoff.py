@@ -1,0 +1,113 @@
+"""How long to wait before retrying a Meetlog request, and when to stop retrying.
+
+- 429: exactly what `Retry-After` says, in seconds or as an HTTP-date; refused past a maximum.
+- 5xx, timeouts, resets, truncated bodies: exponential backoff with jitter, at most
+  `max_retries` times for one request. These are counted apart from 429s, so waiting out the
+  rate limit never uses up the retries meant for a flaky server.
+- 401: retried at once; the key pool has already dropped the key, so the retry goes out
+  on another key, or fails with a clear message when none is left.
+"""
+
+import random
+from dataclasses import InitVar, dataclass
+from typing import Any, Mapping, Optional, Union
+
+import requests
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
+from airbyte_cdk.sources.types import Config
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+from source_meetlog.components.key_pool import DEFAULT_MAX_WAIT_SECONDS, RateLimitWaitTooLong
+from source_meetlog.components.retry_after import retry_after_seconds
+
+# Without a Retry-After, one slot of a 60-a-minute window is the least that can help.
+FALLBACK_RATE_LIMIT_WAIT_SECONDS = 1.0
+# The CDK adds a second of its own to every wait; 401 needs no more than that.
+REJECTED_KEY_WAIT_SECONDS = 0.01
+
+
+class RetriesExhausted(AirbyteTracedException):
+    def __init__(self, attempts: int, problem: str) -> None:
+        message = (
+            f"The Meetlog API kept failing ({problem}) after {attempts} attempts. It may be down or overloaded; "
+            "the next sync resumes from the last state. If it persists, check 'base_url' and Meetlog's status."
+        )
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.transient_error)
+
+
+def describe_failure(response_or_exception: Union[requests.Response, Exception, None]) -> str:
+    """A short, key-free description: 'HTTP 502', 'a timeout', 'a truncated or non-JSON body'."""
+    if isinstance(response_or_exception, requests.Response):
+        if response_or_exception.status_code == 200:
+            return "HTTP 200 with a truncated or non-JSON body"
+        return f"HTTP {response_or_exception.status_code}"
+    if isinstance(response_or_exception, requests.Timeout):
+        return "no answer within the timeout"
+    if isinstance(response_or_exception, requests.ConnectionError):
+        return "the connection failed or was reset"
+    return type(response_or_exception).__name__ if response_or_exception is not None else "unknown error"
+
+
+@dataclass
+class MeetlogBackoffStrategy(BackoffStrategy):
+    """Retry-After for 429, jittered exponential backoff for everything else.
+
+    <- 429 with "Retry-After: 7"                     -> 7.0
+    <- 429 with "Retry-After: <HTTP-date in 30 s>"   -> 30.0
+    <- 502, third failure of this request            -> between 2 and 4 (base 1 s, doubled, jittered)
+    <- 502, sixth failure with max_retries 5         -> raises RetriesExhausted
+    """
+
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+    max_retries: int = 5
+    base_seconds: float = 1.0
+    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self.max_retries = int(self.max_retries)
+        self.base_seconds = float(self.base_seconds)
+        self.max_wait_seconds = float(self.max_wait_seconds)
+
+    def backoff_time(
+        self,
+        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+        attempt_count: int,
+    ) -> Optional[float]:
+        if isinstance(response_or_exception, requests.Response):
+            if response_or_exception.status_code == 429:
+                return self._rate_limit_wait(response_or_exception)
+            if response_or_exception.status_code == 401:
+                return REJECTED_KEY_WAIT_SECONDS
+        failures = self._count_failure(response_or_exception)
+        if failures > self.max_retries:
+            raise RetriesExhausted(failures, describe_failure(response_or_exception))
+        ceiling = self.base_seconds * 2 ** (failures - 1)
+        # "Equal jitter": never less than half the ceiling, so retries still back off, but spread out
+        # so that parallel workers failing together do not retry together.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _rate_limit_wait(self, response: requests.Response) -> float:
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        if wait is None:
+            return FALLBACK_RATE_LIMIT_WAIT_SECONDS
+        if wait > self.max_wait_seconds:
+            raise RateLimitWaitTooLong(wait, self.max_wait_seconds)
+        # 0 would make the CDK fall back to its own exponential wait; the CDK adds a second anyway.
+        return max(wait, 0.001)
+
+    @staticmethod
+    def _count_failure(response_or_exception: Any) -> int:
+        """Failures so far of the request behind this response, kept on the request itself.
+
+        The CDK retries the very same request object and one thread owns it, so the count needs
+        no lock, and it goes away with the request (cached requests are not hashable, so no dict).
+        """
+        request = getattr(response_or_exception, "request", None)
+        if request is None:
+            return 1
+        count = getattr(request, "_meetlog_failures", 0) + 1
+        setattr(request, "_meetlog_failures", count)
+        return count

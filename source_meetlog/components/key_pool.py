@@ -1,0 +1,176 @@
+"""Pacing requests across one or more API keys, each held to its own per-minute limit.
+
+Meetlog allows 60 requests a minute per key, independently per key. A `KeyPool` signs each
+request with whichever key has room in its sliding 60-second window, so a sync bursts to the
+window and then runs steady, and k keys give k times the throughput. A key that answers 429
+rests until its `Retry-After`; a key that answers 401 leaves the pool.
+
+Why not the CDK's HTTPAPIBudget: a budget waits for room on the credential the request was
+already signed with, while a pool must choose the credential by who has room. The pool is
+process-wide per set of keys because the manifest builds one authenticator per stream, and the
+API counts per key, not per stream.
+"""
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar, Deque, Dict, List, Optional, Tuple
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+logger = logging.getLogger("airbyte")
+
+WINDOW_SECONDS = 60.0
+# Our clock starts a request's slot when it is signed; the server's when it arrives. The margin
+# keeps network latency from making a slot look free to us a moment before it is free to the server.
+WINDOW_MARGIN_SECONDS = 0.25
+# A Retry-After longer than this ends the sync with a clear error instead of a silent stall.
+DEFAULT_MAX_WAIT_SECONDS = 900.0
+
+
+class AllKeysRejected(AirbyteTracedException):
+    def __init__(self, key_count: int) -> None:
+        if key_count == 1:
+            message = (
+                "Meetlog rejected the API key (401 UNAUTHORIZED): it is invalid, revoked or expired. "
+                "Create a new key in Meetlog's account settings and update 'api_key'."
+            )
+        else:
+            message = (
+                f"Meetlog rejected all {key_count} API keys (401 UNAUTHORIZED): they are invalid, revoked or "
+                "expired. Create new keys in Meetlog's account settings and update 'api_key'."
+            )
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
+
+
+class RateLimitWaitTooLong(AirbyteTracedException):
+    def __init__(self, wait_seconds: float, max_wait_seconds: float) -> None:
+        message = (
+            f"Meetlog's rate limit asks this connector to wait {wait_seconds:.0f} s, longer than the "
+            f"{max_wait_seconds:.0f} s it waits at most. Another client may be using the same key: give this "
+            "connection a key of its own, or lower 'requests_per_minute'. The next sync resumes from the last state."
+        )
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.transient_error)
+
+
+@dataclass
+class _KeySlot:
+    sent_at: Deque[float] = field(default_factory=deque)
+    resting_until: float = 0.0
+    rejected: bool = False
+
+
+class KeyPool:
+    """Chooses a key with room for each request; blocks (without holding the lock) while none has."""
+
+    _shared: ClassVar[Dict[Tuple[Tuple[str, ...], int], "KeyPool"]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        keys: Tuple[str, ...],
+        requests_per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+    ) -> None:
+        self._keys = keys
+        self._position = {key: index for index, key in enumerate(keys)}
+        self._limit = requests_per_minute
+        self._clock = clock
+        self._sleep = sleep
+        self._max_wait = max_wait_seconds
+        self._slots: List[_KeySlot] = [_KeySlot() for _ in keys]
+        self._next = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, keys: Tuple[str, ...], requests_per_minute: int) -> "KeyPool":
+        """One pool per set of keys and limit in this process, whichever stream asks."""
+        with cls._shared_lock:
+            pool = cls._shared.get((keys, requests_per_minute))
+            if pool is None:
+                pool = cls._shared[(keys, requests_per_minute)] = cls(keys, requests_per_minute)
+            return pool
+
+    @property
+    def live_key_count(self) -> int:
+        with self._lock:
+            return sum(not slot.rejected for slot in self._slots)
+
+    def acquire(self) -> str:
+        """The key to sign the next request with, once one has room in its window."""
+        while True:
+            with self._lock:
+                key, ready_at = self._try_take(self._clock())
+            if key is not None:
+                return key
+            wait = ready_at - self._clock()
+            if wait > self._max_wait:
+                raise RateLimitWaitTooLong(wait, self._max_wait)
+            self._sleep(max(wait, 0.0))
+
+    def _try_take(self, now: float) -> Tuple[Optional[str], float]:
+        earliest = float("inf")
+        count = len(self._keys)
+        for offset in range(count):
+            index = (self._next + offset) % count
+            slot = self._slots[index]
+            if slot.rejected:
+                continue
+            while slot.sent_at and slot.sent_at[0] <= now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS:
+                slot.sent_at.popleft()
+            ready_at = slot.resting_until
+            if len(slot.sent_at) >= self._limit:
+                ready_at = max(ready_at, slot.sent_at[0] + WINDOW_SECONDS + WINDOW_MARGIN_SECONDS)
+            if ready_at <= now:
+                slot.sent_at.append(now)
+                # Round-robin keeps the keys' windows even, so none runs dry while another idles.
+                self._next = (index + 1) % count
+                return self._keys[index], now
+            earliest = min(earliest, ready_at)
+        if earliest == float("inf"):
+            raise AllKeysRejected(count)
+        return None, earliest
+
+    def rest(self, key: str, seconds: float) -> None:
+        """The server said 429: this key sends nothing more until `seconds` from now."""
+        index = self._position.get(key)
+        if index is None:
+            return
+        with self._lock:
+            slot = self._slots[index]
+            slot.resting_until = max(slot.resting_until, self._clock() + seconds)
+
+    def reject(self, key: str) -> None:
+        """The server said 401: this key leaves the pool for the rest of the process."""
+        index = self._position.get(key)
+        if index is None:
+            return
+        with self._lock:
+            slot = self._slots[index]
+            if slot.rejected:
+                return
+            slot.rejected = True
+            remaining = sum(not s.rejected for s in self._slots)
+        if len(self._keys) > 1:
+            logger.warning(
+                f"API key #{index + 1} of {len(self._keys)} was rejected (401 UNAUTHORIZED): it is invalid, "
+                f"revoked or expired. It leaves the pool; {remaining} key(s) remain."
+            )
+
+    def has_other_key_ready(self, key: Optional[str]) -> bool:
+        now = self._clock()
+        with self._lock:
+            return any(
+                not slot.rejected and slot.resting_until <= now and self._keys[index] != key
+                for index, slot in enumerate(self._slots)
+            )
+
+    def key_position(self, key: str) -> Optional[int]:
+        """1-based position of a key in the config, the only way logs may name it."""
+        index = self._position.get(key)
+        return None if index is None else index + 1

@@ -1,0 +1,159 @@
+"""The user's config, checked once and normalised, with errors that name the field.
+
+The spec's JSON schema checks types; this module checks what a schema cannot say (a key's
+prefix, https outside loopback, a parseable date) and never echoes a key back: errors name
+a key by its position in the list, never by its value.
+"""
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
+
+import pendulum
+
+from airbyte_cdk.models import FailureType
+from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+from airbyte_cdk.utils.traced_exception import AirbyteTracedException
+
+DEFAULT_BASE_URL = "https://meetlog.ru"
+DEFAULT_REQUESTS_PER_MINUTE = 60
+DEFAULT_LOOKBACK_WINDOW_DAYS = 3
+KEY_PREFIX = "tk_live_"
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# Keys are opaque to us, but a space, quote or control character is a paste accident.
+_KEY_BODY = re.compile(r"^[A-Za-z0-9_\-.~+/=]+$")
+
+
+class ConfigError(AirbyteTracedException):
+    """A config value the user must fix; surfaces as a config_error, never a traceback."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        message = f"Config error in '{field}': {problem}"
+        super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class MeetlogConfig:
+    api_keys: Tuple[str, ...]
+    base_url: str
+    start_date: Optional[str]
+    requests_per_minute: int
+    lookback_window_days: int
+
+    def as_connector_config(self, raw: Mapping[str, Any]) -> dict:
+        """The raw config with every field replaced by its checked, normalised value."""
+        normalised = {
+            **raw,
+            "api_key": ",".join(self.api_keys),
+            "base_url": self.base_url,
+            "requests_per_minute": self.requests_per_minute,
+            "lookback_window_days": self.lookback_window_days,
+        }
+        if self.start_date:
+            normalised["start_date"] = self.start_date
+        else:
+            normalised.pop("start_date", None)
+        return normalised
+
+
+def parse_api_keys(value: Any) -> Tuple[str, ...]:
+    """'tk_live_a, tk_live_b' -> ('tk_live_a', 'tk_live_b'); registers each key as a secret."""
+    if not isinstance(value, str):
+        raise ConfigError("api_key", "must be a string: one key tk_live_…, or several separated by commas.")
+    keys = tuple(part.strip() for part in value.split(","))
+    # Mask every key on its own before any check can fail: the CDK masks whole config values only.
+    update_secrets([key for key in keys if key])
+    if not any(keys):
+        raise ConfigError("api_key", "is empty. Create a key in Meetlog's account settings (it starts with tk_live_).")
+    for position, key in enumerate(keys, start=1):
+        where = f"key #{position} of {len(keys)}" if len(keys) > 1 else "the key"
+        if not key:
+            raise ConfigError("api_key", f"{where} is empty: remove the stray comma.")
+        if not key.startswith(KEY_PREFIX) or len(key) == len(KEY_PREFIX):
+            raise ConfigError("api_key", f"{where} does not look like a Meetlog API key: keys start with '{KEY_PREFIX}'.")
+        if not _KEY_BODY.match(key):
+            raise ConfigError("api_key", f"{where} contains spaces, quotes or other characters a key never has.")
+    if len(set(keys)) != len(keys):
+        raise ConfigError("api_key", "the same key is listed twice; each key must appear once.")
+    return keys
+
+
+def parse_base_url(value: Any) -> str:
+    if value is None or value == "":
+        return DEFAULT_BASE_URL
+    if not isinstance(value, str):
+        raise ConfigError("base_url", "must be a string such as https://meetlog.ru.")
+    url = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError("base_url", "is not a valid URL; expected something like https://meetlog.ru.") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ConfigError("base_url", "must be an http(s) URL with a host, such as https://meetlog.ru.")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("base_url", "must not carry credentials; put the key in 'api_key'.")
+    if parts.query or parts.fragment:
+        raise ConfigError("base_url", "must not have a query string or fragment.")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigError("base_url", "must use https; plain http is allowed only on 127.0.0.1, localhost and ::1.")
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_start_date(value: Any) -> Optional[str]:
+    """'2026-05-01' -> '2026-05-01T00:00:00Z', the API's own format, so it compares as text too."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError("start_date", "must be an ISO 8601 date such as 2026-01-01 or 2026-01-01T00:00:00Z.")
+    try:
+        parsed = pendulum.parse(value.strip(), strict=False)
+    except Exception:
+        raise ConfigError("start_date", "is not an ISO 8601 date; use 2026-01-01 or 2026-01-01T00:00:00Z.") from None
+    if not isinstance(parsed, pendulum.DateTime):
+        if isinstance(parsed, pendulum.Date):
+            parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
+        else:
+            raise ConfigError("start_date", "must be a date or a date-time, not a duration or a time.")
+    return parsed.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+
+
+def parse_positive_int(field: str, value: Any, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(field, f"must be a whole number of at least {minimum}.")
+    if value < minimum:
+        raise ConfigError(field, f"must be at least {minimum}.")
+    return value
+
+
+def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config", "must be a JSON object.")
+    if "api_key" not in raw:
+        raise ConfigError("api_key", "is required: a Meetlog API key tk_live_…, from the account settings.")
+    return MeetlogConfig(
+        api_keys=parse_api_keys(raw.get("api_key")),
+        base_url=parse_base_url(raw.get("base_url")),
+        start_date=parse_start_date(raw.get("start_date")),
+        requests_per_minute=parse_positive_int(
+            "requests_per_minute", raw.get("requests_per_minute"), DEFAULT_REQUESTS_PER_MINUTE, minimum=1
+        ),
+        lookback_window_days=parse_positive_int(
+            "lookback_window_days", raw.get("lookback_window_days"), DEFAULT_LOOKBACK_WINDOW_DAYS, minimum=0
+        ),
+    )
