@@ -19,7 +19,7 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 DEFAULT_BASE_URL = "https://meetlog.ru"
 DEFAULT_REQUESTS_PER_MINUTE = 60
-DEFAULT_LOOKBACK_WINDOW_DAYS = 3
+DEFAULT_LOOKBACK_WINDOW_DAYS = 0
 KEY_PREFIX = "tk_live_"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Keys are opaque to us, but a space, quote or control character is a paste accident.

@@ -1,0 +1,124 @@
+"""Which listed records are worth a detail request, and where the next sync may resume.
+
+A detail request costs one of the 60 requests a minute a key allows, so an incremental sync
+asks for the detail of a listed record only when it is new since the last sync (its cursor
+value is past where the last sync settled) — and never lets the cursor pass a record that is
+not final yet, so that record is fetched again, with its final text, once it is final.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping, Optional
+
+from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
+    SubstreamPartitionRouter,
+    iterate_with_last_flag,
+)
+from airbyte_cdk.sources.types import Record, StreamSlice
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# Statuses after which a transcript's or report's heavy fields no longer change.
+FINAL_STATUSES = frozenset({"completed", "failed"})
+# Processing takes minutes. A record still not final after this long is stuck, and holding the
+# cursor for it would re-fetch every newer record on every sync; it is treated as settled.
+MAX_UNSETTLED_AGE = timedelta(days=7)
+
+
+class SettledPoint:
+    """Where the next sync may resume: past every final record, but short of any record that is not.
+
+    cursor values seen: final 10:00, final 09:00              -> 10:00
+                        final 10:00, processing 09:30, final 09:00 -> 09:29:59 (09:30 is re-read)
+    """
+
+    def __init__(self, now: Optional[datetime] = None) -> None:
+        self.newest_final: Optional[str] = None
+        self.oldest_unsettled: Optional[str] = None
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        self._stuck_before = (now - MAX_UNSETTLED_AGE).strftime(DATETIME_FORMAT)
+
+    def see(self, cursor_value: str, is_final: bool) -> None:
+        if is_final or cursor_value < self._stuck_before:
+            if self.newest_final is None or cursor_value > self.newest_final:
+                self.newest_final = cursor_value
+        elif self.oldest_unsettled is None or cursor_value < self.oldest_unsettled:
+            self.oldest_unsettled = cursor_value
+
+    @property
+    def value(self) -> Optional[str]:
+        if self.oldest_unsettled is None:
+            return self.newest_final
+        # Timestamps are whole seconds: one second before the oldest unsettled record keeps it,
+        # and everything newer, inside the next sync's reach.
+        just_before = datetime.strptime(self.oldest_unsettled, DATETIME_FORMAT) - timedelta(seconds=1)
+        held = just_before.strftime(DATETIME_FORMAT)
+        return held if self.newest_final is None else min(held, self.newest_final)
+
+
+@dataclass
+class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
+    """A SubstreamPartitionRouter that yields a detail partition only for records that may have changed.
+
+    $parameters: cursor_field ("created_at" | "updated_at"), status_field ("status" or absent).
+
+    <- list page [{id: a, created_at: 10:00, status: completed}, {id: b, created_at: 08:00, …}]
+       with the list partition starting at 09:00 (the last sync settled there)
+    -> [{"id": "a", "parent_slice": {…}}]           (b was synced by an earlier sync)
+    """
+
+    def stream_slices(self) -> Iterable[StreamSlice]:
+        cursor_field = self.parameters["cursor_field"]
+        status_field = self.parameters.get("status_field")
+        for parent_config in self.parent_stream_configs:
+            parent = parent_config.stream
+            partition_field = parent_config.partition_field.eval(self.config)
+            for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
+                if partition is None:
+                    break
+                resume_after = self._resume_after(partition.to_slice())
+                # On a first sync the partition starts at start_date, which is inclusive.
+                inclusive = resume_after is not None and resume_after == self.config.get("start_date")
+                settled = SettledPoint()
+                for record, is_last_record in iterate_with_last_flag(partition.read()):
+                    detail_slice = None
+                    if record is not None:
+                        cursor_value = record.data.get(cursor_field)
+                        if isinstance(cursor_value, str):
+                            is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
+                            settled.see(cursor_value, is_final)
+                        if record.data.get("id") is not None and self._may_have_changed(cursor_value, resume_after, inclusive):
+                            detail_slice = StreamSlice(
+                                partition={partition_field: record.data["id"], "parent_slice": {}},
+                                cursor_slice={},
+                            )
+                    if is_last_record:
+                        # The list cursor sees one value, at the end: where this sync settled.
+                        if settled.value is not None:
+                            parent.cursor.observe(
+                                Record(data={cursor_field: settled.value}, stream_name=parent.name,
+                                       associated_slice=partition.to_slice())
+                            )
+                        parent.cursor.close_partition(partition)
+                        if is_last_partition:
+                            parent.cursor.ensure_at_least_one_state_emitted()
+                    if detail_slice is not None:
+                        yield detail_slice
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return self._parameters
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._parameters = parameters
+
+    @staticmethod
+    def _resume_after(list_slice: Optional[Mapping[str, Any]]) -> Optional[str]:
+        """The list partition starts where the last sync settled (less the lookback window)."""
+        return (list_slice or {}).get("start_time")
+
+    @staticmethod
+    def _may_have_changed(cursor_value: Any, resume_after: Optional[str], inclusive: bool = False) -> bool:
+        if resume_after is None or not isinstance(cursor_value, str):
+            return True
+        return cursor_value >= resume_after if inclusive else cursor_value > resume_after
