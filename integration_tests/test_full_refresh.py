@@ -1,0 +1,150 @@
+"""Full-refresh reads against the local Meetlog API: every record, every field, no wasted request."""
+
+import pytest
+
+from airbyte_cdk.models import FailureType, Level
+
+from integration_tests.harness import STREAMS, config_for, minimum_requests, run_sync, without_nulls
+from integration_tests.meetlog_server import MeetlogServer, build_dataset, faults
+from integration_tests.secrets_scan import assert_no_key_fragment
+
+
+@pytest.fixture
+def server():
+    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
+        yield server
+
+
+def test_given_every_scope_when_read_then_every_record_of_the_account_arrives_with_its_detail_fields(server):
+    key = server.add_key()
+
+    sync = run_sync(server, config_for(server, key))
+
+    assert sync.errors == []
+    for stream in STREAMS:
+        expected = {d["id"]: without_nulls(d) for d in server.dataset.details(stream)}
+        assert {r["id"]: r for r in sync.records(stream)} == expected, stream
+        assert len(sync.ids(stream)) == len(expected), f"{stream}: a record was emitted twice"
+    other_ids = {d["id"] for stream in STREAMS for d in server.dataset.details(stream, account="other")}
+    assert other_ids and not other_ids & {i for stream in STREAMS for i in sync.ids(stream)}
+
+
+def test_given_a_full_sync_when_read_then_it_makes_exactly_the_minimum_number_of_requests(server):
+    """Minimum: sum over streams of ceil(n/100) list pages + n details (7 + 11 + 3 records -> 24)."""
+    key = server.add_key()
+
+    sync = run_sync(server, config_for(server, key))
+
+    counts = [len(server.dataset.list_items(stream)) for stream in STREAMS]
+    assert len(sync.requests) == minimum_requests(counts) == 24
+    assert all(r.query.get("page_size") == "100" for stream in STREAMS for r in sync.list_requests(stream))
+
+
+@pytest.mark.parametrize("transcripts, expected_pages", [(100, 1), (200, 2), (201, 3)])
+def test_given_a_total_on_a_page_boundary_when_read_then_paging_stops_from_meta_without_an_empty_page(
+    transcripts, expected_pages
+):
+    """stop_condition: meta.page >= meta.total_pages. 200 items: page 2 >= 2 stops; no page 3."""
+    with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        key = server.add_key()
+
+        sync = run_sync(server, config_for(server, key), streams=("transcripts",))
+
+        assert [r.query.get("page", "1") for r in sync.list_requests("transcripts")] == [
+            str(page) for page in range(1, expected_pages + 1)
+        ]
+        assert len(sync.records("transcripts")) == len(server.dataset.list_items("transcripts"))
+
+
+def test_given_a_key_without_the_reports_scope_when_read_then_only_reports_fail_naming_the_scope(server):
+    key = server.add_key(scopes=("export:transcripts", "export:projects"))
+
+    sync = run_sync(server, config_for(server, key))
+
+    assert len(sync.records("transcripts")) == len(server.dataset.list_items("transcripts"))
+    assert len(sync.records("projects")) == len(server.dataset.list_items("projects"))
+    assert sync.records("reports") == []
+    config_errors = [m.trace.error for m in sync.output.errors if m.trace.error.failure_type == FailureType.config_error]
+    assert any("export:reports" in e.message and "reports" in e.message for e in config_errors)
+    assert_no_key_fragment(sync.all_text(), key)
+
+
+def test_given_a_revoked_key_when_read_then_a_config_error_says_so_and_no_key_leaks(server):
+    key = server.add_key()
+    server.revoke_key(key)
+
+    sync = run_sync(server, config_for(server, key), streams=("transcripts",))
+
+    assert sync.records("transcripts") == []
+    errors = [m.trace.error for m in sync.output.errors]
+    assert any(e.failure_type == FailureType.config_error and "invalid, revoked or expired" in e.message for e in errors)
+    assert_no_key_fragment(sync.all_text(), key)
+
+
+def test_given_a_transcript_deleted_after_it_was_listed_when_read_then_it_is_skipped_with_a_log_and_the_rest_arrive(server):
+    key = server.add_key()
+    doomed = server.dataset.list_items("transcripts")[2]["id"]
+
+    def delete_after_listing(request):
+        if request.path == "/api/v1/export/transcripts" and doomed in {t["id"] for t in server.dataset.list_items("transcripts")}:
+            # The list page is built after this hook, so delete on the first detail request instead.
+            return
+        if request.path.startswith("/api/v1/export/transcripts/") and doomed in {t["id"] for t in server.dataset.list_items("transcripts")}:
+            server.delete_transcript(doomed)
+
+    server.on_request = delete_after_listing
+    sync = run_sync(server, config_for(server, key), streams=("transcripts",))
+
+    assert sync.errors == []
+    assert doomed not in sync.ids("transcripts")
+    assert sorted(sync.ids("transcripts")) == sorted(t["id"] for t in server.dataset.list_items("transcripts"))
+    assert any("deleted after it was listed" in m.log.message for m in sync.output.logs)
+
+
+@pytest.mark.parametrize("retry_after_format", ["seconds", "http-date"])
+def test_given_a_429_burst_when_read_then_the_sync_waits_as_told_and_loses_nothing(server, retry_after_format):
+    key = server.add_key()
+    server.inject(faults.rate_limited(retry_after=1, retry_after_format=retry_after_format),
+                  path_prefix="/api/v1/export/projects/", times=2)
+
+    sync = run_sync(server, config_for(server, key), streams=("projects",))
+
+    assert sync.errors == []
+    assert sorted(sync.ids("projects")) == sorted(p["id"] for p in server.dataset.list_items("projects"))
+    assert server.count(status=429) == 2
+
+
+def test_given_a_server_error_and_a_truncated_page_when_read_then_both_are_retried_and_nothing_is_lost(server):
+    key = server.add_key()
+    server.inject(faults.http_502(), path_prefix="/api/v1/export/reports/", times=1)
+    server.inject(faults.truncated_json(), path_prefix="/api/v1/export/reports", times=1)
+
+    sync = run_sync(server, config_for(server, key), streams=("reports",))
+
+    assert sync.errors == []
+    assert sorted(sync.ids("reports")) == sorted(r["id"] for r in server.dataset.list_items("reports"))
+
+
+def test_given_a_start_date_when_read_then_older_records_are_neither_fetched_nor_emitted(server):
+    key = server.add_key()
+    transcripts = server.dataset.list_items("transcripts")
+    start_date = transcripts[2]["created_at"]
+
+    sync = run_sync(server, config_for(server, key, start_date=start_date), streams=("transcripts",))
+
+    expected = [t["id"] for t in transcripts if t["created_at"] >= start_date]
+    assert sorted(sync.ids("transcripts")) == sorted(expected)
+    assert len(sync.detail_requests("transcripts")) == len(expected)
+
+
+def test_given_two_keys_when_read_then_requests_are_shared_between_them(server):
+    first, second = server.add_key(label="first"), server.add_key(label="second")
+
+    sync = run_sync(server, config_for(server, f"{first}, {second}"))
+
+    assert sync.errors == []
+    used = {r.key for r in sync.requests}
+    assert used == {"first", "second"}
+    per_key = [sum(1 for r in sync.requests if r.key == label) for label in ("first", "second")]
+    assert abs(per_key[0] - per_key[1]) <= 3, per_key
