@@ -1,0 +1,161 @@
+"""Incremental syncs against the local Meetlog API, whose data changes between two syncs.
+
+Each test runs a first sync, changes the server's data, and checks exactly what the second
+sync requests and emits: the rate limit is spent only on what changed, and no change is missed.
+"""
+
+import pytest
+
+from airbyte_cdk.models import SyncMode
+
+from integration_tests.harness import STREAMS, config_for, run_sync
+from integration_tests.meetlog_server import MeetlogServer, build_dataset
+
+INCREMENTAL = SyncMode.incremental
+
+
+@pytest.fixture
+def server():
+    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
+        yield server
+
+
+@pytest.fixture
+def config(server):
+    return config_for(server, server.add_key())
+
+
+def first_sync(server, config, streams=STREAMS):
+    sync = run_sync(server, config, streams=streams, mode=INCREMENTAL)
+    assert sync.errors == []
+    return sync
+
+
+def test_given_no_change_when_synced_again_then_one_list_request_per_stream_and_no_record(server, config):
+    first = first_sync(server, config)
+
+    second = run_sync(server, config, mode=INCREMENTAL, state=first.state)
+
+    assert second.errors == []
+    assert [r.path for r in second.requests] and all(r.path.count("/") == 4 for r in second.requests), (
+        "only list requests"
+    )
+    assert sorted(r.path for r in second.requests) == sorted(f"/api/v1/export/{s}" for s in STREAMS)
+    assert second.output.records == []
+
+
+@pytest.mark.parametrize("new_transcripts", [1, 3])
+def test_given_k_new_transcripts_when_synced_again_then_one_list_request_and_k_details(server, config, new_transcripts):
+    first = first_sync(server, config, streams=("transcripts",))
+    added = [server.add_transcript()["id"] for _ in range(new_transcripts)]
+
+    second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+
+    assert len(second.requests) == 1 + new_transcripts
+    assert sorted(second.ids("transcripts")) == sorted(added)
+
+
+def test_given_a_transcript_synced_while_processing_when_it_completes_then_the_next_sync_emits_its_final_text(server, config):
+    first = first_sync(server, config, streams=("transcripts",))
+    pending = server.add_transcript(status="processing")["id"]
+    second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+    assert [(r["id"], r["status"]) for r in second.records("transcripts")] == [(pending, "processing")]
+
+    server.update_transcript(pending, status="completed", text="Итоговый текст ✅", summary="Final summary")
+    third = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=second.state)
+
+    [final] = third.records("transcripts")
+    assert (final["id"], final["status"], final["text"], final["summary"]) == (
+        pending, "completed", "Итоговый текст ✅", "Final summary"
+    )
+    fourth = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=third.state)
+    assert fourth.output.records == [] and len(fourth.requests) == 1
+
+
+def test_given_a_processing_transcript_older_than_a_completed_one_when_it_completes_then_it_is_not_missed(server, config):
+    """The cursor may not pass a record that is not final, even when newer final records exist."""
+    first = first_sync(server, config, streams=("transcripts",))
+    pending = server.add_transcript(status="processing")["id"]
+    newer = server.add_transcript(status="completed")["id"]
+    second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+    assert sorted(second.ids("transcripts")) == sorted([pending, newer])
+
+    server.update_transcript(pending, status="completed", text="done")
+    third = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=second.state)
+
+    assert pending in third.ids("transcripts")
+    assert next(r for r in third.records("transcripts") if r["id"] == pending)["text"] == "done"
+
+
+def test_given_a_report_that_completes_when_synced_again_then_its_content_arrives(server, config):
+    first = first_sync(server, config, streams=("reports",))
+    transcript = server.dataset.list_items("transcripts")[0]["id"]
+    report = server.add_report(transcript, status="processing", content=None)["id"]
+    second = run_sync(server, config, streams=("reports",), mode=INCREMENTAL, state=first.state)
+    assert second.ids("reports") == [report]
+
+    server.update_report(report, status="completed", content="## Итоги\n- готово")
+    third = run_sync(server, config, streams=("reports",), mode=INCREMENTAL, state=second.state)
+
+    assert [(r["id"], r["content"]) for r in third.records("reports")] == [(report, "## Итоги\n- готово")]
+
+
+@pytest.mark.parametrize("order", ["newest", "oldest", "shuffled"])
+def test_given_reports_in_any_order_when_a_report_is_added_then_only_it_is_fetched(order):
+    with MeetlogServer(dataset=build_dataset(transcripts=60, reports_per_transcript=3), reports_order=order,
+                       requests_per_window=None) as server:
+        config = config_for(server, server.add_key())
+        first = first_sync(server, config, streams=("reports",))
+        added = server.add_report(server.dataset.list_items("transcripts")[5]["id"])["id"]
+
+        second = run_sync(server, config, streams=("reports",), mode=INCREMENTAL, state=first.state)
+
+        assert second.ids("reports") == [added]
+        assert len(second.detail_requests("reports")) == 1
+
+
+def test_given_an_updated_project_when_synced_again_then_only_that_project_is_fetched(server, config):
+    first = first_sync(server, config, streams=("projects",))
+    project = server.dataset.list_items("projects")[0]["id"]
+    server.update_project(project, name="Команда А 🚀")
+
+    second = run_sync(server, config, streams=("projects",), mode=INCREMENTAL, state=first.state)
+
+    assert [(r["id"], r["name"]) for r in second.records("projects")] == [(project, "Команда А 🚀")]
+    assert len(second.requests) == 2
+
+
+def test_given_a_cursor_in_the_future_when_synced_then_no_record_and_no_detail_request(server, config):
+    first = first_sync(server, config)
+    future = [
+        _with_cursor(message, "2100-01-01T00:00:00Z") for message in first.state
+    ]
+
+    sync = run_sync(server, config, mode=INCREMENTAL, state=future)
+
+    assert sync.errors == []
+    assert sync.output.records == []
+    assert all(r.path.count("/") == 4 for r in sync.requests)
+
+
+def test_given_a_start_date_when_synced_incrementally_then_older_records_never_arrive(server):
+    transcripts = server.dataset.list_items("transcripts")
+    start_date = transcripts[3]["created_at"]
+    config = config_for(server, server.add_key(), start_date=start_date)
+
+    sync = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL)
+
+    assert sorted(sync.ids("transcripts")) == sorted(t["id"] for t in transcripts if t["created_at"] >= start_date)
+
+
+def _with_cursor(state_message, value):
+    """A copy of a stream's state whose cursors (own and list's) all say `value`."""
+    from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
+
+    raw = AirbyteStateMessageSerializer.dump(state_message)
+    blob = raw["stream"]["stream_state"]
+    for holder in [blob.get("state", {}), *blob.get("parent_state", {}).values()]:
+        for field in ("created_at", "updated_at"):
+            if field in holder:
+                holder[field] = value
+    return AirbyteStateMessageSerializer.load(raw)
