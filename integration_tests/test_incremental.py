@@ -159,3 +159,30 @@ def _with_cursor(state_message, value):
             if field in holder:
                 holder[field] = value
     return AirbyteStateMessageSerializer.load(raw)
+
+
+@pytest.mark.parametrize(
+    "saved_state",
+    [{"created_at": "yesterday"}, {"state": {"created_at": 12}}, {"cursor": "2026-05-08T09:14:22Z"}, {"state": "x"}],
+)
+def test_given_a_state_this_connector_never_writes_when_synced_then_the_stream_restarts_with_a_warning(server, config, saved_state):
+    from airbyte_cdk.test.state_builder import StateBuilder
+
+    state = StateBuilder().with_stream_state("transcripts", saved_state).build()
+
+    sync = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=state)
+
+    assert sync.errors == []
+    assert sorted(sync.ids("transcripts")) == sorted(t["id"] for t in server.dataset.list_items("transcripts"))
+    assert any("starts again from start_date" in m.log.message for m in sync.output.logs)
+
+
+def test_given_a_legacy_single_cursor_state_when_synced_then_it_resumes_from_that_cursor(server, config):
+    from airbyte_cdk.test.state_builder import StateBuilder
+
+    transcripts = server.dataset.list_items("transcripts")
+    state = StateBuilder().with_stream_state("transcripts", {"created_at": transcripts[1]["created_at"]}).build()
+
+    sync = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=state)
+
+    assert sync.ids("transcripts") == [transcripts[0]["id"]]
