@@ -1,0 +1,291 @@
+"""The connector's Docker image, built from the Dockerfile and run the way the Airbyte platform
+runs it: `spec`, `check`, `discover` and `read` inside the container, against a local Meetlog API.
+
+Needs a Docker engine. Without one, `../shared/docker/local-docker.sh start` (beside the repo)
+starts one and provides the base image; failing that the tests skip, or fail when
+MEETLOG_REQUIRE_DOCKER=1 (CI). The image is built once per module, with the classic builder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, NoReturn, Optional
+
+import pytest
+import yaml
+
+from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, AirbyteStreamStatus, Status, Type
+
+from integration_tests.meetlog_server import ALL_SCOPES, MeetlogServer, build_dataset
+from integration_tests.secrets_scan import assert_no_key_fragment
+
+pytestmark = pytest.mark.docker
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DOCKER = REPO_ROOT.parent / "shared" / "docker" / "local-docker.sh"
+IMAGE = "airbyte/source-meetlog:dev"
+# Used when neither $BASE_IMAGE nor local-docker.sh names one; the Dockerfile's own default is
+# pinned by digest, which a locally built stand-in cannot match.
+DEFAULT_BASE_IMAGE = "airbyte/python-connector-base:4.0.0"
+STREAMS = ("transcripts", "reports", "projects")
+ACCOUNT = "acme"
+
+ENGINE_START_TIMEOUT = 600  # local-docker.sh: installs docker.io and debootstraps a base the first time
+BUILD_TIMEOUT = 900
+RUN_TIMEOUT = 120
+PROBE_TIMEOUT = 30
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("MEETLOG_REQUIRE_DOCKER") == "1":
+        pytest.fail(f"MEETLOG_REQUIRE_DOCKER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _docker_ok(*args: str) -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return subprocess.run(["docker", *args], capture_output=True, timeout=PROBE_TIMEOUT).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _start_local_docker() -> str:
+    """Runs local-docker.sh start; returns the base image tag it prints last (`BASE_IMAGE=<tag>`)."""
+    try:
+        started = subprocess.run(
+            [str(LOCAL_DOCKER), "start"], capture_output=True, text=True, timeout=ENGINE_START_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        _unavailable(f"{LOCAL_DOCKER} start did not finish within {ENGINE_START_TIMEOUT} s")
+    lines = started.stdout.strip().splitlines()
+    if started.returncode != 0 or not lines or not lines[-1].startswith("BASE_IMAGE="):
+        _unavailable(f"{LOCAL_DOCKER} start failed (exit {started.returncode}):\n{_tail(started.stderr)}")
+    return lines[-1].split("=", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def base_image() -> str:
+    """Makes sure an engine answers, and returns the base image to build on."""
+    from_env = os.environ.get("BASE_IMAGE")
+    from_script: Optional[str] = None
+    engine_up = _docker_ok("info")
+    # The script also provides the default base image when no registry can: run it when the
+    # engine is down, or up but without that image.
+    if LOCAL_DOCKER.is_file() and (
+        not engine_up or (not from_env and not _docker_ok("image", "inspect", DEFAULT_BASE_IMAGE))
+    ):
+        from_script = _start_local_docker()
+        engine_up = _docker_ok("info")
+    if not engine_up:
+        _unavailable(f"no Docker engine answers `docker info`, and {LOCAL_DOCKER} could not start one")
+    return from_env or from_script or DEFAULT_BASE_IMAGE
+
+
+@pytest.fixture(scope="module")
+def image(base_image: str) -> str:
+    command = ["docker", "build", "--network", "host", "--build-arg", f"BASE_IMAGE={base_image}", "-t", IMAGE, "."]
+    try:
+        built = subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            env={**os.environ, "DOCKER_BUILDKIT": "0"},
+            capture_output=True,
+            text=True,
+            timeout=BUILD_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`{' '.join(command)}` took longer than {BUILD_TIMEOUT} s", pytrace=False)
+    assert built.returncode == 0, f"docker build failed:\n{_tail(built.stdout + built.stderr, 60)}"
+    return IMAGE
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MeetlogServer(dataset=build_dataset()) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api_key(server: MeetlogServer) -> str:
+    return server.add_key(account=ACCOUNT, scopes=ALL_SCOPES)
+
+
+@pytest.fixture(scope="module")
+def revoked_key(server: MeetlogServer) -> str:
+    key = server.add_key(account=ACCOUNT, scopes=ALL_SCOPES)
+    server.revoke_key(key)
+    return key
+
+
+def _configured_catalog() -> dict:
+    return {
+        "streams": [
+            {
+                "stream": {"name": name, "json_schema": {"type": "object"}, "supported_sync_modes": ["full_refresh"]},
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": "overwrite",
+            }
+            for name in STREAMS
+        ]
+    }
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, server: MeetlogServer, api_key: str, revoked_key: str) -> Path:
+    """Mounted read-only at /data; readable by the image's `airbyte` user (uid 1000), not only root."""
+    directory = tmp_path_factory.mktemp("docker-data")
+    files = {
+        "config.json": {"api_key": api_key, "base_url": server.base_url},
+        "revoked_config.json": {"api_key": revoked_key, "base_url": server.base_url},
+        "configured_catalog.json": _configured_catalog(),
+    }
+    for name, content in files.items():
+        path = directory / name
+        path.write_text(json.dumps(content))
+        path.chmod(0o644)
+    directory.chmod(0o755)
+    return directory
+
+
+@dataclass
+class ContainerRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    messages: List[AirbyteMessage]
+
+    def of_type(self, message_type: Type) -> List[AirbyteMessage]:
+        return [message for message in self.messages if message.type == message_type]
+
+
+@pytest.fixture(scope="module")
+def run_connector(image: str, data_dir: Path, api_key: str, revoked_key: str):
+    """Runs one connector command in a fresh container; every stdout line must be an Airbyte message."""
+
+    def run(*args: str) -> ContainerRun:
+        name = f"source-meetlog-test-{uuid.uuid4().hex[:12]}"
+        command = ["docker", "run", "--rm", "--name", name, "--network", "host", "-v", f"{data_dir}:/data:ro", image, *args]
+        try:
+            finished = subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            subprocess.run(["docker", "rm", "-f", name], capture_output=True, timeout=PROBE_TIMEOUT)
+            pytest.fail(f"`{' '.join(args)}` in the container took longer than {RUN_TIMEOUT} s", pytrace=False)
+        # Checked before anything else can print the output into the test report.
+        try:
+            assert_no_key_fragment(finished.stdout + finished.stderr, api_key, revoked_key)
+        except AssertionError as leak:
+            pytest.fail(f"`{' '.join(args)}` in the container: {leak}", pytrace=False)
+        messages = []
+        for number, line in enumerate(finished.stdout.splitlines(), start=1):
+            try:
+                messages.append(AirbyteMessageSerializer.load(json.loads(line)))
+            except Exception as error:
+                pytest.fail(f"stdout line {number} of `{' '.join(args)}` is not an Airbyte message ({error}): {line[:300]}")
+        return ContainerRun(finished.returncode, finished.stdout, finished.stderr, messages)
+
+    return run
+
+
+def _explain(run: ContainerRun) -> str:
+    traces = [AirbyteMessageSerializer.dump(m) for m in run.of_type(Type.TRACE) if m.trace.error]
+    return f"exit {run.exit_code}; error traces: {traces}\nstderr:\n{_tail(run.stderr)}"
+
+
+# ---------------------------------------------------------------------------- the image itself
+
+
+def test_image_runs_as_a_non_root_user(image: str) -> None:
+    uid = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none", "--entrypoint", "id", image, "-u"],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert uid.returncode == 0, uid.stderr
+    assert uid.stdout.strip() != "0"
+
+
+def test_image_labels_and_entrypoint_match_the_metadata(image: str) -> None:
+    inspected = subprocess.run(["docker", "image", "inspect", image], capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+    assert inspected.returncode == 0, inspected.stderr
+    config = json.loads(inspected.stdout)[0]["Config"]
+    metadata = yaml.safe_load((REPO_ROOT / "metadata.yaml").read_text())["data"]
+    assert config["Labels"]["io.airbyte.version"] == metadata["dockerImageTag"]
+    assert config["Labels"]["io.airbyte.name"] == metadata["dockerRepository"]
+    assert config["Entrypoint"] == ["python", "/airbyte/integration_code/main.py"]
+    assert "AIRBYTE_ENTRYPOINT=python /airbyte/integration_code/main.py" in config["Env"]
+    assert config["User"] == "airbyte"
+
+
+# ---------------------------------------------------------------------------- protocol commands
+
+
+def test_spec(run_connector) -> None:
+    run = run_connector("spec")
+    assert run.exit_code == 0, _explain(run)
+    (spec,) = run.of_type(Type.SPEC)
+    properties = spec.spec.connectionSpecification["properties"]
+    assert properties["api_key"]["airbyte_secret"] is True
+
+
+def test_check_succeeds_with_a_valid_key(run_connector) -> None:
+    run = run_connector("check", "--config", "/data/config.json")
+    assert run.exit_code == 0, _explain(run)
+    (status,) = run.of_type(Type.CONNECTION_STATUS)
+    assert status.connectionStatus.status == Status.SUCCEEDED, status.connectionStatus.message
+
+
+def test_check_fails_with_a_revoked_key_without_echoing_it(run_connector) -> None:
+    # The key leak check in run_connector covers this failure path too.
+    run = run_connector("check", "--config", "/data/revoked_config.json")
+    (status,) = run.of_type(Type.CONNECTION_STATUS)
+    assert status.connectionStatus.status == Status.FAILED
+    assert status.connectionStatus.message
+
+
+def test_discover_lists_the_three_streams(run_connector) -> None:
+    run = run_connector("discover", "--config", "/data/config.json")
+    assert run.exit_code == 0, _explain(run)
+    (catalog,) = run.of_type(Type.CATALOG)
+    assert sorted(stream.name for stream in catalog.catalog.streams) == sorted(STREAMS)
+
+
+def test_read_emits_exactly_the_servers_records(run_connector, server: MeetlogServer) -> None:
+    run = run_connector("read", "--config", "/data/config.json", "--catalog", "/data/configured_catalog.json")
+    assert run.exit_code == 0, _explain(run)
+    assert not [m for m in run.of_type(Type.TRACE) if m.trace.error], _explain(run)
+
+    final_statuses = {
+        m.trace.stream_status.stream_descriptor.name: m.trace.stream_status.status
+        for m in run.of_type(Type.TRACE)
+        if m.trace.stream_status
+    }
+    assert final_statuses == {name: AirbyteStreamStatus.COMPLETE for name in STREAMS}
+
+    read: Dict[str, Dict[str, dict]] = {name: {} for name in STREAMS}
+    read_ids: Dict[str, Counter] = {name: Counter() for name in STREAMS}
+    for message in run.of_type(Type.RECORD):
+        read[message.record.stream][message.record.data["id"]] = message.record.data
+        read_ids[message.record.stream][message.record.data["id"]] += 1
+    for name in STREAMS:
+        expected = Counter(item["id"] for item in server.dataset.list_items(name, ACCOUNT))
+        assert expected, f"the seeded data set has no {name}"
+        assert read_ids[name] == expected, f"{name}: read {dict(read_ids[name])}, server has {dict(expected)}"
+        for detail in server.dataset.details(name, ACCOUNT):
+            # The CDK's message serializer omits top-level null fields, so a null arrives as an
+            # absent field (nested nulls survive); everything else must arrive as served.
+            served = {field: value for field, value in detail.items() if value is not None}
+            assert read[name][detail["id"]] == served, f"{name} {detail['id']} differs from the server's detail"
