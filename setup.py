@@ -11,6 +11,7 @@ MAIN_REQUIREMENTS = [
 TEST_REQUIREMENTS = [
     "pytest>=8,<10",
     "hypothesis>=6.100,<7",
+    "requests-mock>=1.12,<2",
 ]
 
 setup(

@@ -60,6 +60,13 @@ def _probe_key(session: requests.Session, config: MeetlogConfig, key: str, posit
     name = _key_name(position, len(config.api_keys))
     for stream, scope in STREAM_SCOPES.items():
         response = _get_first_page(session, config.base_url, stream, key)
+        body = _meetlog_json(response, config.base_url)
+        if response.status_code in (401, 403) and "error_code" not in body:
+            # Meetlog's errors are JSON with error_code; a bare 401/403 comes from something else.
+            raise CheckFailed(
+                f"{config.base_url} answered HTTP {response.status_code} without a Meetlog error body, so something "
+                "other than the Meetlog Export API answered. Check 'base_url'."
+            )
         if response.status_code == 401:
             raise CheckFailed(
                 f"{name} was rejected by Meetlog (401 UNAUTHORIZED): it is invalid, revoked or expired. "
@@ -68,7 +75,6 @@ def _probe_key(session: requests.Session, config: MeetlogConfig, key: str, posit
         if response.status_code == 403:
             access.missing_scopes[stream] = scope
             continue
-        body = _meetlog_json(response, config.base_url)
         if response.status_code != 200 or not isinstance(body.get("meta"), dict) or not isinstance(body.get("items"), list):
             raise CheckFailed(
                 f"{config.base_url} answered {stream} with HTTP {response.status_code}, not like the Meetlog Export API "

@@ -24,6 +24,8 @@ KEY_PREFIX = "tk_live_"
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Keys are opaque to us, but a space, quote or control character is a paste accident.
 _KEY_BODY = re.compile(r"^[A-Za-z0-9_\-.~+/=]+$")
+# ISO 8601 only: pendulum's lenient mode would read "5" as the 5th of this month.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
 
 
 class ConfigError(AirbyteTracedException):
@@ -76,8 +78,13 @@ def parse_api_keys(value: Any) -> Tuple[str, ...]:
             raise ConfigError("api_key", f"{where} does not look like a Meetlog API key: keys start with '{KEY_PREFIX}'.")
         if not _KEY_BODY.match(key):
             raise ConfigError("api_key", f"{where} contains spaces, quotes or other characters a key never has.")
-    if len(set(keys)) != len(keys):
-        raise ConfigError("api_key", "the same key is listed twice; each key must appear once.")
+    first_position = {}
+    for position, key in enumerate(keys, start=1):
+        if key in first_position:
+            raise ConfigError(
+                "api_key", f"keys #{first_position[key]} and #{position} are the same key; list each key once."
+            )
+        first_position[key] = position
     return keys
 
 
@@ -90,14 +97,17 @@ def parse_base_url(value: Any) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
-        parts.port  # raises ValueError on a bad port
+        port = parts.port  # raises ValueError on a port out of range
     except ValueError:
         raise ConfigError("base_url", "is not a valid URL; expected something like https://meetlog.ru.") from None
+    if port == 0:
+        raise ConfigError("base_url", "has port 0, which no server listens on.")
     if parts.scheme not in ("https", "http") or not host:
         raise ConfigError("base_url", "must be an http(s) URL with a host, such as https://meetlog.ru.")
     if parts.username is not None or parts.password is not None:
         raise ConfigError("base_url", "must not carry credentials; put the key in 'api_key'.")
-    if parts.query or parts.fragment:
+    # "https://meetlog.ru?" has an empty query to urlsplit, yet it would still swallow our paths.
+    if parts.query or parts.fragment or "?" in url or "#" in url:
         raise ConfigError("base_url", "must not have a query string or fragment.")
     if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigError("base_url", "must use https; plain http is allowed only on 127.0.0.1, localhost and ::1.")
@@ -119,8 +129,11 @@ def parse_start_date(value: Any) -> Optional[str]:
         return None
     if not isinstance(value, str):
         raise ConfigError("start_date", "must be an ISO 8601 date such as 2026-01-01 or 2026-01-01T00:00:00Z.")
+    text = value.strip()
     try:
-        parsed = pendulum.parse(value.strip(), strict=False)
+        if not _ISO_DATE.match(text):
+            raise ValueError(text)
+        parsed = pendulum.parse(text)
     except Exception:
         raise ConfigError("start_date", "is not an ISO 8601 date; use 2026-01-01 or 2026-01-01T00:00:00Z.") from None
     if not isinstance(parsed, pendulum.DateTime):

@@ -9,6 +9,7 @@ from airbyte_cdk.sources.declarative.auth.declarative_authenticator import Decla
 from airbyte_cdk.sources.types import Config
 
 from source_meetlog.components.key_pool import KeyPool
+from source_meetlog.components.progress import ProgressLog
 from source_meetlog.components.retry_after import retry_after_seconds
 from source_meetlog.config import DEFAULT_REQUESTS_PER_MINUTE, parse_api_keys
 
@@ -38,6 +39,7 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         keys = parse_api_keys(self.config.get("api_key"))
         rpm = int(self.config.get("requests_per_minute") or DEFAULT_REQUESTS_PER_MINUTE)
         self.pool = KeyPool.shared(keys, rpm)
+        self.progress = ProgressLog.shared(keys)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = BEARER + self.pool.acquire()
@@ -57,6 +59,7 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         raise NotImplementedError("KeyPoolAuthenticator signs requests in __call__ only")
 
     def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        self.progress.count(request, response)
         key = _key_of(request)
         if key is None:
             return

@@ -9,8 +9,9 @@
 """
 
 import random
+import threading
 from dataclasses import InitVar, dataclass
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import requests
 
@@ -67,6 +68,8 @@ class MeetlogBackoffStrategy(BackoffStrategy):
     max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._rate_limited: Dict[Tuple[str, str], int] = {}
+        self._lock = threading.Lock()
         self.max_retries = int(self.max_retries)
         self.base_seconds = float(self.base_seconds)
         self.max_wait_seconds = float(self.max_wait_seconds)
@@ -78,10 +81,12 @@ class MeetlogBackoffStrategy(BackoffStrategy):
     ) -> Optional[float]:
         if isinstance(response_or_exception, requests.Response):
             if response_or_exception.status_code == 429:
+                self._note_rate_limited(response_or_exception, attempt_count)
                 return self._rate_limit_wait(response_or_exception)
             if response_or_exception.status_code == 401:
+                self._note_rate_limited(response_or_exception, attempt_count)
                 return REJECTED_KEY_WAIT_SECONDS
-        failures = self._count_failure(response_or_exception)
+        failures = self._count_failure(response_or_exception, attempt_count)
         if failures > self.max_retries:
             raise RetriesExhausted(failures, describe_failure(response_or_exception))
         ceiling = self.base_seconds * 2 ** (failures - 1)
@@ -98,16 +103,27 @@ class MeetlogBackoffStrategy(BackoffStrategy):
         # 0 would make the CDK fall back to its own exponential wait; the CDK adds a second anyway.
         return max(wait, 0.001)
 
-    @staticmethod
-    def _count_failure(response_or_exception: Any) -> int:
-        """Failures so far of the request behind this response, kept on the request itself.
+    def _count_failure(self, response_or_exception: Any, attempt_count: int) -> int:
+        """Failures so far of this request that were not 429s or 401s.
 
-        The CDK retries the very same request object and one thread owns it, so the count needs
-        no lock, and it goes away with the request (cached requests are not hashable, so no dict).
+        The CDK counts every attempt of a request (`attempt_count`, 1 on the first failure). The
+        429s and 401s among them are counted here, per request URL, and taken away. The URL, not the
+        request object, is the key: a mock or a cache may hand a new object to each attempt.
         """
+        key = self._request_key(response_or_exception)
+        with self._lock:
+            if attempt_count <= 1 or key not in self._rate_limited:
+                self._rate_limited[key] = 0
+            return max(attempt_count - self._rate_limited[key], 1)
+
+    def _note_rate_limited(self, response: requests.Response, attempt_count: int) -> None:
+        """A 429 (or a 401, retried on another key) is not the server failing: keep it off the budget."""
+        key = self._request_key(response)
+        with self._lock:
+            earlier = self._rate_limited.get(key, 0) if attempt_count > 1 else 0
+            self._rate_limited[key] = earlier + 1
+
+    @staticmethod
+    def _request_key(response_or_exception: Any) -> Tuple[str, str]:
         request = getattr(response_or_exception, "request", None)
-        if request is None:
-            return 1
-        count = getattr(request, "_meetlog_failures", 0) + 1
-        setattr(request, "_meetlog_failures", count)
-        return count
+        return (getattr(request, "method", "") or "", getattr(request, "url", "") or "")

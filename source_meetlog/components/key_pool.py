@@ -163,10 +163,15 @@ class KeyPool:
             )
 
     def has_other_key_ready(self, key: Optional[str]) -> bool:
+        """Whether a key other than `key` could send right now (not resting, room in its window)."""
         now = self._clock()
+        window_start = now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS
         with self._lock:
             return any(
-                not slot.rejected and slot.resting_until <= now and self._keys[index] != key
+                not slot.rejected
+                and slot.resting_until <= now
+                and sum(1 for sent in slot.sent_at if sent > window_start) < self._limit
+                and self._keys[index] != key
                 for index, slot in enumerate(self._slots)
             )
 

@@ -1,0 +1,227 @@
+"""MeetlogBackoffStrategy: Retry-After for 429, jittered exponential backoff for 5xx and network errors.
+
+5xx failures are counted per request object and apart from 429s: waiting out the rate limit
+never uses up the retries meant for a flaky server.
+"""
+
+import random
+import time
+from email.utils import formatdate
+
+import pytest
+import requests
+
+from airbyte_cdk.models import FailureType
+
+from source_meetlog.components import backoff
+from source_meetlog.components.backoff import (
+    FALLBACK_RATE_LIMIT_WAIT_SECONDS,
+    MeetlogBackoffStrategy,
+    RetriesExhausted,
+)
+from source_meetlog.components.key_pool import RateLimitWaitTooLong
+
+
+def strategy(**kwargs) -> MeetlogBackoffStrategy:
+    return MeetlogBackoffStrategy(config={}, parameters={}, **kwargs)
+
+
+def new_request() -> requests.PreparedRequest:
+    return requests.Request("GET", "https://meetlog.ru/api/v1/export/transcripts?page=1").prepare()
+
+
+def answer(status: int, request: requests.PreparedRequest = None, retry_after: str = None) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    response.request = request if request is not None else new_request()
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
+
+
+@pytest.fixture
+def jitter(monkeypatch):
+    """Pins the jitter to one end of its range: jitter('low') -> ceiling / 2, jitter('high') -> ceiling."""
+
+    def pin(end: str) -> None:
+        monkeypatch.setattr(backoff.random, "uniform", lambda low, high: low if end == "low" else high)
+
+    return pin
+
+
+# ------------------------------------------------------------------------------ 429
+
+
+@pytest.mark.parametrize("header, expected", [("7", 7.0), ("0.5", 0.5), (" 12 ", 12.0), ("900", 900.0)])
+def test_given_429_with_retry_after_seconds_then_waits_exactly_that(header, expected):
+    assert strategy().backoff_time(answer(429, retry_after=header), attempt_count=1) == expected
+
+
+def test_given_429_with_retry_after_as_an_http_date_then_waits_until_that_moment():
+    """An HTTP-date has whole seconds, so 'now + 30 s' reads as between 29 and 30 s from now."""
+    header = formatdate(time.time() + 30, usegmt=True)
+
+    assert 28.5 <= strategy().backoff_time(answer(429, retry_after=header), attempt_count=1) <= 30.5
+
+
+def test_given_429_with_retry_after_zero_then_a_tiny_positive_wait():
+    """0 or None would hand the wait to the CDK's own exponential backoff."""
+    wait = strategy().backoff_time(answer(429, retry_after="0"), attempt_count=1)
+
+    assert 0 < wait < 0.1
+
+
+@pytest.mark.parametrize("header", [None, "", "soon", "Thursday", "inf", "nan"])
+def test_given_429_without_a_readable_retry_after_then_the_one_second_fallback(header):
+    assert FALLBACK_RATE_LIMIT_WAIT_SECONDS == 1.0
+    assert strategy().backoff_time(answer(429, retry_after=header), attempt_count=1) == 1.0
+
+
+@pytest.mark.parametrize("header", ["901", "3600", "86400"])
+def test_given_429_asking_more_than_the_maximum_wait_then_raises_a_transient_error(header):
+    with pytest.raises(RateLimitWaitTooLong) as raised:
+        strategy().backoff_time(answer(429, retry_after=header), attempt_count=1)
+
+    assert raised.value.failure_type == FailureType.transient_error
+    assert "900 s" in raised.value.message
+
+
+def test_the_maximum_wait_is_configurable():
+    with pytest.raises(RateLimitWaitTooLong):
+        strategy(max_wait_seconds=10).backoff_time(answer(429, retry_after="11"), attempt_count=1)
+    assert strategy(max_wait_seconds=10).backoff_time(answer(429, retry_after="10"), attempt_count=1) == 10.0
+
+
+def test_an_http_date_far_ahead_is_refused_too():
+    header = formatdate(time.time() + 7200, usegmt=True)
+
+    with pytest.raises(RateLimitWaitTooLong):
+        strategy().backoff_time(answer(429, retry_after=header), attempt_count=1)
+
+
+# ------------------------------------------------------------------------------ 5xx and network errors
+
+
+def test_given_5xx_then_waits_double_with_each_failure_of_the_same_request(jitter):
+    """base 1 s, ceiling 1, 2, 4, 8, 16 for failures 1..5; equal jitter keeps the wait in
+    [ceiling / 2, ceiling]."""
+    request = new_request()
+    jitter("high")
+    highs = [strategy().backoff_time(answer(502, request), attempt_count=n) for n in range(1, 4)]
+    jitter("low")
+    lows = [strategy().backoff_time(answer(502, request), attempt_count=n) for n in range(4, 6)]
+
+    assert highs == [1.0, 2.0, 4.0]
+    assert lows == [4.0, 8.0]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_jittered_waits_stay_between_half_the_ceiling_and_the_ceiling(seed, monkeypatch):
+    monkeypatch.setattr(backoff.random, "uniform", random.Random(seed).uniform)
+    request = new_request()
+    waits = [strategy().backoff_time(answer(503, request), attempt_count=n) for n in range(1, 6)]
+
+    for failure, wait in enumerate(waits, start=1):
+        ceiling = 2 ** (failure - 1)
+        assert ceiling / 2 <= wait <= ceiling
+
+
+def test_jitter_spreads_workers_that_fail_together():
+    waits = {strategy().backoff_time(answer(502), attempt_count=1) for _ in range(20)}
+
+    assert len(waits) > 1
+
+
+@pytest.mark.parametrize(
+    "failure, named",
+    [
+        (lambda request: answer(502, request), "HTTP 502"),
+        (lambda request: answer(500, request), "HTTP 500"),
+        (lambda request: answer(200, request), "HTTP 200 with a truncated or non-JSON body"),
+        (lambda request: requests.ReadTimeout("read timed out", request=request), "timeout"),
+        (lambda request: requests.ConnectionError("Connection reset by peer", request=request), "reset"),
+    ],
+    ids=["502", "500", "unreadable-200", "timeout", "reset"],
+)
+def test_the_sixth_failure_of_a_request_raises_retries_exhausted_naming_the_failure(failure, named):
+    request = new_request()
+    strategy_ = strategy()
+    for attempt in range(1, 6):
+        assert strategy_.backoff_time(failure(request), attempt_count=attempt) > 0
+
+    with pytest.raises(RetriesExhausted) as raised:
+        strategy_.backoff_time(failure(request), attempt_count=6)
+
+    error = raised.value
+    assert named in error.message
+    assert "6 attempts" in error.message
+    assert error.failure_type == FailureType.transient_error
+
+
+def test_max_retries_is_configurable():
+    request = new_request()
+    strategy_ = strategy(max_retries=1)
+    strategy_.backoff_time(answer(502, request), attempt_count=1)
+
+    with pytest.raises(RetriesExhausted):
+        strategy_.backoff_time(answer(502, request), attempt_count=2)
+
+
+def test_429s_between_5xx_do_not_use_up_the_5xx_budget():
+    """502, 429, 502, 429, … : ten 429s and five 502s pass; only the sixth 502 ends the request."""
+    request = new_request()
+    strategy_ = strategy()
+    for attempt in range(1, 6):
+        strategy_.backoff_time(answer(429, request, retry_after="1"), attempt_count=2 * attempt - 1)
+        strategy_.backoff_time(answer(502, request), attempt_count=2 * attempt)
+        strategy_.backoff_time(answer(429, request, retry_after="1"), attempt_count=2 * attempt)
+
+    with pytest.raises(RetriesExhausted):
+        strategy_.backoff_time(answer(502, request), attempt_count=16)
+
+
+def test_many_429s_on_one_request_never_exhaust_it():
+    request = new_request()
+    strategy_ = strategy()
+
+    waits = [strategy_.backoff_time(answer(429, request, retry_after="2"), attempt_count=n) for n in range(1, 41)]
+
+    assert waits == [2.0] * 40
+    assert 0.5 <= strategy_.backoff_time(answer(502, request), attempt_count=41) <= 1.0  # still its first 5xx
+
+
+def test_401_waits_a_moment_only_and_is_not_counted_as_a_server_failure():
+    """The pool has dropped the key; the retry goes out on another key at once."""
+    request = new_request()
+    strategy_ = strategy()
+
+    waits = [strategy_.backoff_time(answer(401, request), attempt_count=n) for n in range(1, 10)]
+
+    assert all(0 < wait < 0.1 for wait in waits)
+    assert 0.5 <= strategy_.backoff_time(answer(502, request), attempt_count=10) <= 1.0
+
+
+def test_failures_are_counted_per_request():
+    """Five failures of one page do not shorten the retries of another."""
+    first, second = new_request(), new_request()
+    strategy_ = strategy()
+    for attempt in range(1, 6):
+        strategy_.backoff_time(answer(502, first), attempt_count=attempt)
+
+    assert 0.5 <= strategy_.backoff_time(answer(502, second), attempt_count=1) <= 1.0
+    with pytest.raises(RetriesExhausted):
+        strategy_.backoff_time(answer(502, first), attempt_count=6)
+
+
+def test_the_count_lives_on_the_request_so_two_strategies_agree():
+    """The manifest builds several error handlers; the count belongs to the request, not to one of them."""
+    request = new_request()
+    for attempt in range(1, 6):
+        strategy().backoff_time(answer(503, request), attempt_count=attempt)
+
+    with pytest.raises(RetriesExhausted):
+        strategy().backoff_time(answer(503, request), attempt_count=6)
+
+
+def test_an_exception_without_a_request_still_gets_a_first_retry_wait():
+    assert 0.5 <= strategy().backoff_time(requests.ConnectionError("refused"), attempt_count=1) <= 1.0
