@@ -31,5 +31,7 @@ def run(args: Optional[List[str]] = None) -> None:
         if error.failure_type != FailureType.config_error:
             raise
         # A config error is the user's to fix: one clear trace message, no Python traceback.
-        print(orjson.dumps(AirbyteMessageSerializer.dump(error.as_sanitized_airbyte_message())).decode())
+        message = error.as_sanitized_airbyte_message()
+        message.trace.error.stack_trace = None
+        print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
         sys.exit(1)
