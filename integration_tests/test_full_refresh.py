@@ -148,3 +148,30 @@ def test_given_two_keys_when_read_then_requests_are_shared_between_them(server):
     assert used == {"first", "second"}
     per_key = [sum(1 for r in sync.requests if r.key == label) for label in ("first", "second")]
     assert abs(per_key[0] - per_key[1]) <= 3, per_key
+
+
+@pytest.mark.parametrize("change", ["delete a record already read", "insert a record at the top"])
+def test_given_the_list_changes_while_it_is_paged_when_read_then_every_record_arrives_exactly_once(change):
+    """A deletion on page 1 moves the first record of page 2 onto page 1, after page 1 was read;
+    an insertion moves the last record of page 1 onto page 2, to be read twice. Both change
+    meta.total between pages, so the list is read again and ids are yielded once."""
+    with MeetlogServer(dataset=build_dataset(transcripts=250, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        key = server.add_key()
+        victim = server.dataset.list_items("transcripts")[10]["id"]
+        changed = []
+
+        def change_before_page_2(request):
+            if request.path == "/api/v1/export/transcripts" and request.query.get("page") == "2" and not changed:
+                changed.append(server.delete_transcript(victim) if change.startswith("delete") else server.add_transcript())
+
+        server.on_request = change_before_page_2
+        sync = run_sync(server, config_for(server, key), streams=("transcripts",))
+
+        assert changed and sync.errors == []
+        ids = sync.ids("transcripts")
+        remaining = {t["id"] for t in server.dataset.list_items("transcripts")}
+        assert len(ids) == len(set(ids)), "a record was emitted twice"
+        # The deleted record arrives only if its detail was fetched before the deletion.
+        assert remaining <= set(ids) <= remaining | {victim}
+        assert len(sync.list_requests("transcripts")) > 3, "the list was read again"

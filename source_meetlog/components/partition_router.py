@@ -6,9 +6,10 @@ value is past where the last sync settled) — and never lets the cursor pass a 
 not final yet, so that record is fetched again, with its final text, once it is final.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
     SubstreamPartitionRouter,
@@ -16,12 +17,19 @@ from airbyte_cdk.sources.declarative.partition_routers.substream_partition_route
 )
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD
+
+logger = logging.getLogger("airbyte")
+
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Statuses after which a transcript's or report's heavy fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
 # Processing takes minutes. A record still not final after this long is stuck, and holding the
 # cursor for it would re-fetch every newer record on every sync; it is treated as settled.
 MAX_UNSETTLED_AGE = timedelta(days=7)
+# A list that changes on every read is being written to heavily; after this many extra reads the
+# sync goes on, and the next sync picks up what moved (the cursor has not passed it).
+MAX_RESCANS = 2
 
 
 class SettledPoint:
@@ -67,42 +75,62 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     """
 
     def stream_slices(self) -> Iterable[StreamSlice]:
-        cursor_field = self.parameters["cursor_field"]
-        status_field = self.parameters.get("status_field")
         for parent_config in self.parent_stream_configs:
             parent = parent_config.stream
             partition_field = parent_config.partition_field.eval(self.config)
             for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
                 if partition is None:
                     break
-                resume_after = self._resume_after(partition.to_slice())
-                # On a first sync the partition starts at start_date, which is inclusive.
-                inclusive = resume_after is not None and resume_after == self.config.get("start_date")
                 settled = SettledPoint()
-                for record, is_last_record in iterate_with_last_flag(partition.read()):
-                    detail_slice = None
-                    if record is not None:
-                        cursor_value = record.data.get(cursor_field)
-                        if isinstance(cursor_value, str):
-                            is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
-                            settled.see(cursor_value, is_final)
-                        if record.data.get("id") is not None and self._may_have_changed(cursor_value, resume_after, inclusive):
-                            detail_slice = StreamSlice(
-                                partition={partition_field: record.data["id"], "parent_slice": {}},
-                                cursor_slice={},
-                            )
-                    if is_last_record:
-                        # The list cursor sees one value, at the end: where this sync settled.
-                        if settled.value is not None:
-                            parent.cursor.observe(
-                                Record(data={cursor_field: settled.value}, stream_name=parent.name,
-                                       associated_slice=partition.to_slice())
-                            )
-                        parent.cursor.close_partition(partition)
-                        if is_last_partition:
-                            parent.cursor.ensure_at_least_one_state_emitted()
-                    if detail_slice is not None:
-                        yield detail_slice
+                for record in self._read_list(partition, settled):
+                    yield StreamSlice(partition={partition_field: record.data["id"], "parent_slice": {}}, cursor_slice={})
+                # The list cursor sees one value, at the end: where this sync settled.
+                if settled.value is not None:
+                    parent.cursor.observe(
+                        Record(data={self.parameters["cursor_field"]: settled.value}, stream_name=parent.name,
+                               associated_slice=partition.to_slice())
+                    )
+                parent.cursor.close_partition(partition)
+                if is_last_partition:
+                    parent.cursor.ensure_at_least_one_state_emitted()
+
+    def _read_list(self, partition: Any, settled: "SettledPoint") -> Iterable[Record]:
+        """The listed records worth a detail request, each once, even if the list shifts while paged.
+
+        Records added or deleted while the list is paged move others across page boundaries: a
+        deletion can hide a record, an insertion can show one twice. Either changes meta.total,
+        and then the list is read again; ids already yielded are not yielded twice.
+        """
+        cursor_field = self.parameters["cursor_field"]
+        status_field = self.parameters.get("status_field")
+        resume_after = self._resume_after(partition.to_slice())
+        # On a first sync the partition starts at start_date, which is inclusive.
+        inclusive = resume_after is not None and resume_after == self.config.get("start_date")
+        yielded: Set[str] = set()
+        for scan in range(1 + MAX_RESCANS):
+            totals: Set[Any] = set()
+            for record in partition.read():
+                totals.add(record.data.get(LIST_TOTAL_FIELD))
+                record_id = record.data.get("id")
+                cursor_value = record.data.get(cursor_field)
+                if isinstance(cursor_value, str):
+                    is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
+                    settled.see(cursor_value, is_final)
+                if record_id is not None and record_id not in yielded and self._may_have_changed(
+                    cursor_value, resume_after, inclusive
+                ):
+                    yielded.add(record_id)
+                    yield record
+            if len(totals) <= 1:
+                return
+            logger.info(
+                f"The '{self.parameters['name']}' list changed while it was paged (its total went through "
+                f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped."
+            )
+        logger.warning(
+            f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; records that moved "
+            "during the last read arrive with the next sync."
+        )
 
     @property
     def parameters(self) -> Mapping[str, Any]:
