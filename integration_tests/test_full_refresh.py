@@ -175,3 +175,24 @@ def test_given_the_list_changes_while_it_is_paged_when_read_then_every_record_ar
         # The deleted record arrives only if its detail was fetched before the deletion.
         assert remaining <= set(ids) <= remaining | {victim}
         assert len(sync.list_requests("transcripts")) > 3, "the list was read again"
+
+
+def test_given_a_list_that_changes_on_every_read_when_synced_then_the_cursor_does_not_move():
+    """After the extra reads the list still shifts: records may have slipped past every read, so
+    the list cursor stays where it was and the next sync covers the same stretch again."""
+    from airbyte_cdk.models import SyncMode
+
+    with MeetlogServer(dataset=build_dataset(transcripts=250, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        key = server.add_key()
+
+        def add_one_before_every_page_2(request):
+            if request.path == "/api/v1/export/transcripts" and request.query.get("page") == "2":
+                server.add_transcript()
+
+        server.on_request = add_one_before_every_page_2
+        sync = run_sync(server, config_for(server, key), streams=("transcripts",), mode=SyncMode.incremental)
+
+        [state] = sync.state
+        assert state.stream.stream_state.parent_state["transcripts_list"] == {"created_at": "1970-01-01T00:00:00Z"}
+        assert any("kept changing" in m.log.message for m in sync.output.logs)

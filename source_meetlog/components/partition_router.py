@@ -40,6 +40,7 @@ class SettledPoint:
     """
 
     def __init__(self, now: Optional[datetime] = None) -> None:
+        self.unreliable = False
         self.newest_final: Optional[str] = None
         self.oldest_unsettled: Optional[str] = None
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
@@ -54,6 +55,8 @@ class SettledPoint:
 
     @property
     def value(self) -> Optional[str]:
+        if self.unreliable:
+            return None  # stay where the last sync settled
         if self.oldest_unsettled is None:
             return self.newest_final
         # Timestamps are whole seconds: one second before the oldest unsettled record keeps it,
@@ -127,9 +130,12 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 f"The '{self.parameters['name']}' list changed while it was paged (its total went through "
                 f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped."
             )
+        # Records may have slipped past every read: the cursor stays where it was, so the next
+        # sync reads this stretch again rather than skip them.
+        settled.unreliable = True
         logger.warning(
-            f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; records that moved "
-            "during the last read arrive with the next sync."
+            f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
+            "where the last sync left it, so the next sync reads these records again."
         )
 
     @property
