@@ -23,6 +23,6 @@ setup(
     python_requires=">=3.10,<3.14",
     install_requires=MAIN_REQUIREMENTS,
     package_data={"source_meetlog": ["manifest.yaml", "schemas/*.json"]},
-    extras_require={"tests": TEST_REQUIREMENTS},
+    extras_require={"tests": TEST_REQUIREMENTS, "pyairbyte": ["airbyte>=0.30,<1"]},
     entry_points={"console_scripts": ["source-meetlog=source_meetlog.run:run"]},
 )

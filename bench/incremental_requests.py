@@ -1,0 +1,66 @@
+"""Requests an incremental sync makes, against a full refresh of the same data.
+
+    .venv/bin/python -m bench.incremental_requests
+
+Counts requests, not seconds: at 60 requests a minute per key, each request is a second of
+the user's sync. Runs the connector in-process against the local Meetlog API (no rate limit,
+so it finishes in seconds) and prints a Markdown table.
+"""
+
+import argparse
+import math
+
+from airbyte_cdk.models import SyncMode
+
+from integration_tests.harness import STREAMS, config_for, run_sync
+from integration_tests.meetlog_server import MeetlogServer, build_dataset
+
+
+def _row(label, sync, goal):
+    lists = sum(len(sync.list_requests(s)) for s in STREAMS)
+    details = sum(len(sync.detail_requests(s)) for s in STREAMS)
+    records = len(sync.output.records)
+    return f"| {label} | {lists} | {details} | {lists + details} | {records} | {goal} |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transcripts", type=int, default=500)
+    parser.add_argument("--new", type=int, default=5, help="k new transcripts before the third sync")
+    args = parser.parse_args()
+
+    dataset = build_dataset(transcripts=args.transcripts, reports_per_transcript=2, projects=10)
+    with MeetlogServer(dataset=dataset, requests_per_window=None) as server:
+        config = config_for(server, server.add_key())
+        counts = {s: len(server.dataset.list_items(s)) for s in STREAMS}
+        floor = sum(math.ceil(n / 100) + n for n in counts.values())
+
+        full = run_sync(server, config, mode=SyncMode.full_refresh)
+        first = run_sync(server, config, mode=SyncMode.incremental)
+        unchanged = run_sync(server, config, mode=SyncMode.incremental, state=first.state)
+        for _ in range(args.new):
+            server.add_transcript()
+        grown = run_sync(server, config, mode=SyncMode.incremental, state=unchanged.state)
+        pending = server.add_transcript(status="processing")["id"]
+        seen_pending = run_sync(server, config, mode=SyncMode.incremental, state=grown.state)
+        server.update_transcript(pending, status="completed", text="final")
+        completed = run_sync(server, config, mode=SyncMode.incremental, state=seen_pending.state)
+        project = server.dataset.list_items("projects")[0]["id"]
+        server.update_project(project, name="renamed")
+        updated = run_sync(server, config, mode=SyncMode.incremental, state=completed.state)
+
+    print(f"Data: {counts['transcripts']} transcripts, {counts['reports']} reports, {counts['projects']} projects "
+          f"(full-sync floor: {floor} requests).\n")
+    print("| Sync | List requests | Detail requests | Total | Records | Goal |")
+    print("|---|---|---|---|---|---|")
+    print(_row("Full refresh", full, f"floor {floor}"))
+    print(_row("First incremental (no state)", first, f"floor {floor}"))
+    print(_row("Second incremental, nothing changed", unchanged, "3 (one list page per stream), 0 details"))
+    print(_row(f"{args.new} new transcripts", grown, f"3 + {args.new}"))
+    print(_row("1 new transcript, still processing", seen_pending, "3 + 1"))
+    print(_row("that transcript completes", completed, "3 + 1 (its final text)"))
+    print(_row("1 project renamed", updated, "3 + 1"))
+
+
+if __name__ == "__main__":
+    main()
