@@ -34,6 +34,9 @@ def main() -> None:
         config = config_for(server, server.add_key())
         counts = {s: len(server.dataset.list_items(s)) for s in STREAMS}
         floor = sum(math.ceil(n / 100) + n for n in counts.values())
+        # Transcripts are listed newest first and paged until the cursor: one page. Reports and
+        # projects promise no order and are listed whole.
+        lists = 1 + math.ceil(counts["reports"] / 100) + math.ceil(counts["projects"] / 100)
 
         full = run_sync(server, config, mode=SyncMode.full_refresh)
         first = run_sync(server, config, mode=SyncMode.incremental)
@@ -55,11 +58,11 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     print(_row("Full refresh", full, f"floor {floor}"))
     print(_row("First incremental (no state)", first, f"floor {floor}"))
-    print(_row("Second incremental, nothing changed", unchanged, "3 (one list page per stream), 0 details"))
-    print(_row(f"{args.new} new transcripts", grown, f"3 + {args.new}"))
-    print(_row("1 new transcript, still processing", seen_pending, "3 + 1"))
-    print(_row("that transcript completes", completed, "3 + 1 (its final text)"))
-    print(_row("1 project renamed", updated, "3 + 1"))
+    print(_row("Second incremental, nothing changed", unchanged, f"{lists} lists, 0 details"))
+    print(_row(f"{args.new} new transcripts", grown, f"{lists} + {args.new}"))
+    print(_row("1 new transcript, still processing", seen_pending, f"{lists} + 1"))
+    print(_row("that transcript completes", completed, f"{lists} + 1 (its final text)"))
+    print(_row("1 project renamed", updated, f"{lists} + 1"))
 
 
 if __name__ == "__main__":

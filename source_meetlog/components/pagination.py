@@ -1,6 +1,7 @@
 """Paging a list by `meta`, and stopping early only when the pages themselves prove it safe."""
 
 from dataclasses import InitVar, dataclass, field
+from datetime import datetime
 from typing import Any, List, Mapping, Optional
 
 import requests
@@ -10,18 +11,22 @@ from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination
 )
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
+from source_meetlog.components.cursor_values import parse_cursor_value
+
 PAGE_SIZE = 100
 
 
 @dataclass
 class NewestFirstPagination(PaginationStrategy):
-    """Next page from `meta`; stops at the cursor once every page so far was newest first.
+    """Next page from `meta`; for a list documented newest first, stops at the cursor.
 
     A list read newest first can stop at the first record older than where the last sync
-    settled (the slice's start_time), so a daily sync reads one page. That is only safe if the
-    list really is in that order: transcripts are documented so, reports promise nothing. So
-    each page is checked, and so is the seam between pages; one record out of order and this
-    list is read to its end, as if no order existed.
+    settled (the slice's start_time), so a daily sync reads one page. Only transcripts are
+    documented in that order ($parameters.documented_newest_first). Even then each page, and
+    the seam between pages, is checked: one record out of order and the list is read to its
+    end. Lists with no documented order (reports, projects) are always read to the end: a
+    first page that happens to be in order says nothing of the pages after it (a report made
+    today for an old meeting may sit on page 9).
 
     <- page 1 created_at [10:05, 10:01, 09:58], slice start 10:00, in order  -> None (stop)
     <- page 1 created_at [10:05, 09:58, 10:01], slice start 10:00            -> 2 (read on)
@@ -32,10 +37,11 @@ class NewestFirstPagination(PaginationStrategy):
     parameters: InitVar[Mapping[str, Any]]
     cursor_field: str = "created_at"
     _in_order: bool = field(init=False, default=True)
-    _last_value: Optional[str] = field(init=False, default=None)
+    _last_value: Optional[datetime] = field(init=False, default=None)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.cursor_field = parameters.get("cursor_field", self.cursor_field)
+        self._stops_at_cursor = bool(parameters.get("documented_newest_first"))
 
     @property
     def initial_token(self) -> Optional[Any]:
@@ -59,18 +65,20 @@ class NewestFirstPagination(PaginationStrategy):
             return None
         if page == 1:  # a new read of the list: nothing proven yet
             self._in_order, self._last_value = True, None
-        values = [item.get(self.cursor_field) for item in body.get("items") or [] if isinstance(item, dict)]
+        if not self._stops_at_cursor:
+            return page + 1
+        values = [parse_cursor_value(item.get(self.cursor_field)) for item in body.get("items") or [] if isinstance(item, dict)]
         self._note_order(values)
-        start = (stream_slice or {}).get("start_time")
-        if self._in_order and start and values and isinstance(values[-1], str) and values[-1] < start:
+        start = parse_cursor_value((stream_slice or {}).get("start_time"))
+        if self._in_order and start and values and values[-1] is not None and values[-1] < start:
             return None
         return page + 1
 
-    def _note_order(self, values: List[Any]) -> None:
+    def _note_order(self, values: List[Optional[datetime]]) -> None:
         for value in values:
-            if not isinstance(value, str) or (self._last_value is not None and value > self._last_value):
+            if value is None or (self._last_value is not None and value > self._last_value):
                 self._in_order = False
-            if isinstance(value, str):
+            if value is not None:
                 self._last_value = value
 
     def reset(self, reset_value: Optional[Any] = None) -> None:

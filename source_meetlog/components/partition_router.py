@@ -17,11 +17,11 @@ from airbyte_cdk.sources.declarative.partition_routers.substream_partition_route
 )
 from airbyte_cdk.sources.types import Record, StreamSlice
 
+from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
 from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD
 
 logger = logging.getLogger("airbyte")
 
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # Statuses after which a transcript's or report's heavy fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
 # Processing takes minutes. A record still not final after this long is stuck, and holding the
@@ -35,35 +35,33 @@ MAX_RESCANS = 2
 class SettledPoint:
     """Where the next sync may resume: past every final record, but short of any record that is not.
 
-    cursor values seen: final 10:00, final 09:00              -> 10:00
-                        final 10:00, processing 09:30, final 09:00 -> 09:29:59 (09:30 is re-read)
+    cursor values seen: final 10:00, final 09:00                      -> 10:00
+                        final 10:00, processing 09:30, final 09:00    -> 09:29:59 (09:30 is re-read)
     """
 
     def __init__(self, now: Optional[datetime] = None) -> None:
         self.unreliable = False
-        self.newest_final: Optional[str] = None
-        self.oldest_unsettled: Optional[str] = None
+        self.newest_final: Optional[datetime] = None
+        self.oldest_unsettled: Optional[datetime] = None
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
-        self._stuck_before = (now - MAX_UNSETTLED_AGE).strftime(DATETIME_FORMAT)
+        self._stuck_before = now - MAX_UNSETTLED_AGE
 
-    def see(self, cursor_value: str, is_final: bool) -> None:
-        if is_final or cursor_value < self._stuck_before:
-            if self.newest_final is None or cursor_value > self.newest_final:
-                self.newest_final = cursor_value
-        elif self.oldest_unsettled is None or cursor_value < self.oldest_unsettled:
-            self.oldest_unsettled = cursor_value
+    def see(self, moment: datetime, is_final: bool) -> None:
+        if is_final or moment < self._stuck_before:
+            if self.newest_final is None or moment > self.newest_final:
+                self.newest_final = moment
+        elif self.oldest_unsettled is None or moment < self.oldest_unsettled:
+            self.oldest_unsettled = moment
 
     @property
     def value(self) -> Optional[str]:
         if self.unreliable:
             return None  # stay where the last sync settled
-        if self.oldest_unsettled is None:
-            return self.newest_final
-        # Timestamps are whole seconds: one second before the oldest unsettled record keeps it,
-        # and everything newer, inside the next sync's reach.
-        just_before = datetime.strptime(self.oldest_unsettled, DATETIME_FORMAT) - timedelta(seconds=1)
-        held = just_before.strftime(DATETIME_FORMAT)
-        return held if self.newest_final is None else min(held, self.newest_final)
+        candidates = [self.newest_final] if self.newest_final else []
+        if self.oldest_unsettled is not None:
+            # One second before the oldest unsettled record keeps it, and all newer, in reach.
+            candidates.append(self.oldest_unsettled - timedelta(seconds=1))
+        return format_cursor_value(min(candidates)) if candidates else None
 
 
 @dataclass
@@ -106,17 +104,17 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         """
         cursor_field = self.parameters["cursor_field"]
         status_field = self.parameters.get("status_field")
-        resume_after = self._resume_after(partition.to_slice())
+        resume_after = parse_cursor_value(self._resume_after(partition.to_slice()))
         # On a first sync the partition starts at start_date, which is inclusive.
-        inclusive = resume_after is not None and resume_after == self.config.get("start_date")
+        inclusive = resume_after is not None and resume_after == parse_cursor_value(self.config.get("start_date"))
         yielded: Set[str] = set()
         for scan in range(1 + MAX_RESCANS):
             totals: Set[Any] = set()
             for record in partition.read():
                 totals.add(record.data.get(LIST_TOTAL_FIELD))
                 record_id = record.data.get("id")
-                cursor_value = record.data.get(cursor_field)
-                if isinstance(cursor_value, str):
+                cursor_value = parse_cursor_value(record.data.get(cursor_field))
+                if cursor_value is not None:
                     is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
                     settled.see(cursor_value, is_final)
                 if record_id is not None and record_id not in yielded and self._may_have_changed(
@@ -152,7 +150,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         return (list_slice or {}).get("start_time")
 
     @staticmethod
-    def _may_have_changed(cursor_value: Any, resume_after: Optional[str], inclusive: bool = False) -> bool:
-        if resume_after is None or not isinstance(cursor_value, str):
+    def _may_have_changed(
+        cursor_value: Optional[datetime], resume_after: Optional[datetime], inclusive: bool = False
+    ) -> bool:
+        if resume_after is None or cursor_value is None:
             return True
         return cursor_value >= resume_after if inclusive else cursor_value > resume_after

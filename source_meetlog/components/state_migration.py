@@ -2,27 +2,18 @@
 
 import logging
 from dataclasses import InitVar, dataclass
-from datetime import datetime
 from typing import Any, Mapping
 
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 
-logger = logging.getLogger("airbyte")
+from source_meetlog.components.cursor_values import parse_cursor_value
 
-CURSOR_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S%z")
+logger = logging.getLogger("airbyte")
 
 
 def _is_cursor_value(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    for cursor_format in CURSOR_FORMATS:
-        try:
-            datetime.strptime(value, cursor_format)
-            return True
-        except ValueError:
-            continue
-    return False
+    return parse_cursor_value(value) is not None
 
 
 @dataclass

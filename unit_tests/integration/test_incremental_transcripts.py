@@ -1,0 +1,118 @@
+"""transcripts, incremental: List transcripts is documented newest first, so paging stops at the
+first page that ends before the list cursor. The shared cases are in incremental_suite.py.
+
+NewestFirstPagination (components/pagination.py) decides after each page: no next page when
+`meta.page >= meta.total_pages`; none either when every record so far was newest first (page seams
+included) and the page's last record is before the list partition's start_time
+(`values[-1] < start`); otherwise `page + 1`. It reads the page's own items, before the list's
+start_date record_filter.
+"""
+
+from unittest import TestCase
+
+
+from .incremental_suite import MeetlogNotFinalRecordSuite, at
+
+
+class TestTranscriptsIncremental(MeetlogNotFinalRecordSuite, TestCase):
+    STREAM = "transcripts"
+    CURSOR_FIELD = "created_at"
+    STATUS_FIELD = "status"
+    FINAL_FIELD, FINAL_VALUE = "text", "Итоговый текст встречи ✅"
+
+    def test_given_first_page_newer_then_older_than_state_when_read_then_no_page_2_and_only_newer_fetched(self) -> None:
+        """State T. Page 1 of 3: a T+2h, b T+1h, c T−1h, d T−2h, newest first, and its last record d is
+        before T: paging stops, no page 2 (not mocked), although meta's 1 >= 3 is false. a and b are fetched;
+        the cursor advances to a, T+2h."""
+        a, b, c, d = (self.listed(name, at(hours)) for name, hours in (("a", 2), ("b", 1), ("c", -1), ("d", -2)))
+
+        output = self.read(
+            [(self.list_request(), self.list_page([a, b, c, d], total_pages=3, total=204)), *self.details([a, b])],
+            self.state(at(0)),
+        )
+
+        self.assertEqual(self.ids(output), ["a", "b"])
+        state = self.last_state(output)
+        self.assertEqual((self.list_cursor(state), self.stream_cursor(state)), (at(2), at(2)))
+
+    def test_given_first_page_only_older_than_state_when_read_then_one_list_request_and_nothing_else(self) -> None:
+        """State T. Page 1 of 2: c T−1h, d T−2h. Paging stops after page 1 (in order, d < T); no record is
+        after T, so there is no detail request and no record, and the cursor stays at T."""
+        c, d = self.listed("c", at(-1)), self.listed("d", at(-2))
+
+        output = self.read([(self.list_request(), self.list_page([c, d], total_pages=2, total=102))], self.state(at(0)))
+
+        self.assertEqual(self.ids(output), [])
+        self.assertEqual(self.list_cursor(self.last_state(output)), at(0))
+
+    def test_given_first_page_all_newer_than_state_when_read_then_page_2_read_and_paging_stops_there(self) -> None:
+        """State T. Page 1 of 3: a T+2h, b T+1h — its last record is after T, so page 2 is requested. Page 2
+        of 3: c T+30min, d T−1h — d is before T, so there is no page 3. a, b and c are fetched."""
+        a, b = self.listed("a", at(2)), self.listed("b", at(1))
+        c, d = self.listed("c", at(0.5)), self.listed("d", at(-1))
+
+        output = self.read(
+            [
+                (self.list_request(page=1), self.list_page([a, b], page=1, total_pages=3, total=6)),
+                (self.list_request(page=2), self.list_page([c, d], page=2, total_pages=3, total=6)),
+                *self.details([a, b, c]),
+            ],
+            self.state(at(0)),
+        )
+
+        self.assertEqual(self.ids(output), ["a", "b", "c"])
+        self.assertEqual(self.list_cursor(self.last_state(output)), at(2))
+
+    def test_given_page_out_of_newest_first_order_when_read_then_every_page_read(self) -> None:
+        """State T. Page 1 of 2: c T−1h, a T+2h — not newest first, despite the documentation, so the order
+        cannot be trusted and the list is read to its end: page 2 (d T−2h, b T+1h) is read although page 1
+        ends before T. a and b are fetched."""
+        c, a = self.listed("c", at(-1)), self.listed("a", at(2))
+        d, b = self.listed("d", at(-2)), self.listed("b", at(1))
+
+        output = self.read(
+            [
+                (self.list_request(page=1), self.list_page([c, a], page=1, total_pages=2, total=4)),
+                (self.list_request(page=2), self.list_page([d, b], page=2, total_pages=2, total=4)),
+                *self.details([a, b]),
+            ],
+            self.state(at(0)),
+        )
+
+        self.assertEqual(self.ids(output), ["a", "b"])
+        self.assertEqual(self.list_cursor(self.last_state(output)), at(2))
+
+    def test_given_start_date_and_first_page_ending_before_it_when_read_then_no_page_2(self) -> None:
+        """start_date T, no state: the list partition starts at T. Page 1 of 3: a T+1h, c T−1h, in order, and
+        c < T: the newest-first list has nothing more to give, so page 2 is not requested (not mocked). The
+        stop reads c although the start_date record_filter drops it. Only a is fetched."""
+        self.config["start_date"] = at(0)
+        a, c = self.listed("a", at(1)), self.listed("c", at(-1))
+
+        output = self.read(
+            [(self.list_request(), self.list_page([a, c], total_pages=3, total=204)), *self.details([a])]
+        )
+
+        self.assertEqual(self.ids(output), ["a"])
+
+    # ------------------------------------------------------------------ the other cursor formats the manifest accepts
+
+    def test_given_processing_transcript_with_fractional_seconds_when_read_then_cursor_held_before_it(self) -> None:
+        """State T. Listed: a T+3h completed, p T+1h+0.25 s processing ('%Y-%m-%dT%H:%M:%S.%fZ', one of the
+        manifest's cursor_datetime_formats). Both are fetched, the read succeeds, and the list cursor is held
+        before p: T <= cursor < T+1h."""
+        a = self.listed("a", at(3))
+        p = self.listed("p", at(1).replace("Z", ".250Z"), status="processing")
+
+        output = self.read([self.one_page([a, p]), *self.details([a, p])], self.state(at(0)))
+
+        self.assertEqual(self.ids(output), ["a", "p"])
+        self.assertTrue(at(0) <= self.list_cursor(self.last_state(output)) < at(1), self.last_state(output))
+
+    def test_given_transcript_half_a_second_after_state_when_read_then_fetched(self) -> None:
+        """State T. Listed: b at T+0.5 s ('…T00:00:00.500Z'), which is after T, so b is fetched and emitted."""
+        b = self.listed("b", at(0).replace("Z", ".500Z"))
+
+        output = self.read([self.one_page([b]), *self.details([b])], self.state(at(0)))
+
+        self.assertEqual(self.ids(output), ["b"])
