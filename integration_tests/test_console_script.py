@@ -97,9 +97,11 @@ def test_check_discover_and_read_against_the_local_api(launcher, server, files):
 
     assert of_type(checked, "CONNECTION_STATUS")[0]["connectionStatus"]["status"] == "SUCCEEDED"
     streams = {s["name"]: s for s in of_type(discovered, "CATALOG")[0]["catalog"]["streams"]}
-    assert set(streams) == {"transcripts", "reports", "projects"}
-    assert all(s["source_defined_primary_key"] == [["id"]] for s in streams.values())
-    assert all("incremental" in s["supported_sync_modes"] for s in streams.values())
+    assert set(streams) == {"transcripts", "reports", "projects", "project_transcripts"}
+    for name in ("transcripts", "reports", "projects"):
+        assert streams[name]["source_defined_primary_key"] == [["id"]]
+        assert "incremental" in streams[name]["supported_sync_modes"]
+    assert streams["project_transcripts"]["source_defined_primary_key"] == [["project_id"], ["transcript_id"]]
     assert result.returncode == 0
     for stream in ("transcripts", "reports", "projects"):
         emitted = sorted(m["record"]["data"]["id"] for m in of_type(read, "RECORD") if m["record"]["stream"] == stream)

@@ -196,3 +196,20 @@ def test_given_a_list_that_changes_on_every_read_when_synced_then_the_cursor_doe
         [state] = sync.state
         assert state.stream.stream_state.parent_state["transcripts_list"] == {"created_at": "1970-01-01T00:00:00Z"}
         assert any("kept changing" in m.log.message for m in sync.output.logs)
+
+
+def test_given_projects_with_transcripts_when_project_transcripts_is_read_then_one_row_per_pair_from_the_details(server):
+    key = server.add_key()
+
+    sync = run_sync(server, config_for(server, key), streams=("project_transcripts",))
+
+    expected = {
+        (project["id"], transcript["id"]): {"title": transcript["title"], "status": transcript["status"],
+                                            "created_at": transcript["created_at"]}
+        for project in server.dataset.details("projects") for transcript in project["transcripts"]
+    }
+    rows = {(r["project_id"], r["transcript_id"]): {k: r.get(k) for k in ("title", "status", "created_at")}
+            for r in sync.records("project_transcripts")}
+    assert sync.errors == [] and rows == expected and len(sync.records("project_transcripts")) == len(expected)
+    # Only the projects' own requests: one list page and one detail per project.
+    assert len(sync.requests) == 1 + len(server.dataset.list_items("projects"))

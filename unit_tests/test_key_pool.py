@@ -430,3 +430,22 @@ def test_given_several_threads_then_every_acquisition_is_served_and_windows_hold
     assert errors == []
     assert Counter({key: len(times) for key, times in sends.items()}) == Counter({A: 120, B: 120})
     assert_sliding_window_respected(sends, limit)
+
+
+def test_a_slot_settled_when_its_answer_arrives_keeps_its_place_until_60_25_s_after_the_answer(clock):
+    """The server counts a request when it arrives, which may be long after it was signed (a slow
+    connection, a busy machine). Settling the slot at the answer's arrival keeps it in the window
+    until 60.25 s after that: limit 2, both signed at 0, the first answered at 5 -> the third
+    request waits for the second slot (60.25), the fourth for the first (65.25)."""
+    pool = make_pool(rpm=2, clock=clock)
+    start = clock.now
+    _, first = pool.acquire_slot()
+    pool.acquire()
+    clock.sleep(5)
+    pool.settle(first)
+
+    pool.acquire()
+    third_at = clock.now
+    pool.acquire()
+
+    assert (third_at - start, clock.now - start) == (pytest.approx(60.25), pytest.approx(65.25))

@@ -14,6 +14,8 @@ from source_meetlog.components.retry_after import retry_after_seconds
 from source_meetlog.config import DEFAULT_REQUESTS_PER_MINUTE, parse_api_keys
 
 BEARER = "Bearer "
+# The request carries its place in the key's window, so the answer can stamp it.
+SLOT_ATTRIBUTE = "_meetlog_slot"
 
 
 def _key_of(request: requests.PreparedRequest) -> Optional[str]:
@@ -42,7 +44,9 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         self.progress = ProgressLog.shared(keys)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = BEARER + self.pool.acquire()
+        key, slot = self.pool.acquire_slot()
+        request.headers["Authorization"] = BEARER + key
+        setattr(request, SLOT_ATTRIBUTE, slot)
         return request
 
     def get_auth_header(self) -> Mapping[str, Any]:
@@ -59,6 +63,9 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         raise NotImplementedError("KeyPoolAuthenticator signs requests in __call__ only")
 
     def update_from_response(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        slot = getattr(request, SLOT_ATTRIBUTE, None)
+        if slot is not None:
+            self.pool.settle(slot)
         self.progress.count(request, response)
         key = _key_of(request)
         if key is None:

@@ -24,8 +24,8 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 logger = logging.getLogger("airbyte")
 
 WINDOW_SECONDS = 60.0
-# Our clock starts a request's slot when it is signed; the server's when it arrives. The margin
-# keeps network latency from making a slot look free to us a moment before it is free to the server.
+# A slot is stamped when its request is signed and stamped again when the answer arrives, which
+# is after the server counted it. The margin covers requests whose answer never arrives.
 WINDOW_MARGIN_SECONDS = 0.25
 # A Retry-After longer than this ends the sync with a clear error instead of a silent stall.
 DEFAULT_MAX_WAIT_SECONDS = 900.0
@@ -56,9 +56,18 @@ class RateLimitWaitTooLong(AirbyteTracedException):
         super().__init__(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
 
+class Slot:
+    """One request's place in its key's window: when the server may have counted it."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+
 @dataclass
 class _KeySlot:
-    sent_at: Deque[float] = field(default_factory=deque)
+    sent_at: Deque[Slot] = field(default_factory=deque)
     resting_until: float = 0.0
     rejected: bool = False
 
@@ -103,38 +112,53 @@ class KeyPool:
 
     def acquire(self) -> str:
         """The key to sign the next request with, once one has room in its window."""
+        return self.acquire_slot()[0]
+
+    def acquire_slot(self) -> Tuple[str, Slot]:
+        """The key to sign the next request with, and its slot, to `settle` when the answer arrives."""
         while True:
             with self._lock:
-                key, ready_at = self._try_take(self._clock())
+                key, ready_at, slot = self._try_take(self._clock())
             if key is not None:
-                return key
+                return key, slot
             wait = ready_at - self._clock()
             if wait > self._max_wait:
                 raise RateLimitWaitTooLong(wait, self._max_wait)
             self._sleep(max(wait, 0.0))
 
-    def _try_take(self, now: float) -> Tuple[Optional[str], float]:
+    def settle(self, slot: Slot) -> None:
+        """The answer arrived: the server counted the request no later than now."""
+        now = self._clock()
+        with self._lock:
+            slot.at = max(slot.at, now)
+
+    def _try_take(self, now: float) -> Tuple[Optional[str], float, Optional[Slot]]:
         earliest = float("inf")
         count = len(self._keys)
         for offset in range(count):
             index = (self._next + offset) % count
-            slot = self._slots[index]
-            if slot.rejected:
+            window = self._slots[index]
+            if window.rejected:
                 continue
-            while slot.sent_at and slot.sent_at[0] <= now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS:
-                slot.sent_at.popleft()
-            ready_at = slot.resting_until
-            if len(slot.sent_at) >= self._limit:
-                ready_at = max(ready_at, slot.sent_at[0] + WINDOW_SECONDS + WINDOW_MARGIN_SECONDS)
+            cutoff = now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS
+            # Settling stamps slots out of order, so every slot is looked at, not just the first.
+            live = sorted(sent.at for sent in window.sent_at if sent.at > cutoff)
+            if len(live) < len(window.sent_at):
+                window.sent_at = deque(sent for sent in window.sent_at if sent.at > cutoff)
+            ready_at = window.resting_until
+            if len(live) >= self._limit:
+                # Room comes back when enough of the live slots have left the window.
+                ready_at = max(ready_at, live[len(live) - self._limit] + WINDOW_SECONDS + WINDOW_MARGIN_SECONDS)
             if ready_at <= now:
-                slot.sent_at.append(now)
+                taken = Slot(now)
+                window.sent_at.append(taken)
                 # Round-robin keeps the keys' windows even, so none runs dry while another idles.
                 self._next = (index + 1) % count
-                return self._keys[index], now
+                return self._keys[index], now, taken
             earliest = min(earliest, ready_at)
         if earliest == float("inf"):
             raise AllKeysRejected(count)
-        return None, earliest
+        return None, earliest, None
 
     def rest(self, key: str, seconds: float) -> None:
         """The server said 429: this key sends nothing more until `seconds` from now."""
@@ -170,7 +194,7 @@ class KeyPool:
             return any(
                 not slot.rejected
                 and slot.resting_until <= now
-                and sum(1 for sent in slot.sent_at if sent > window_start) < self._limit
+                and sum(1 for sent in slot.sent_at if sent.at > window_start) < self._limit
                 and self._keys[index] != key
                 for index, slot in enumerate(self._slots)
             )

@@ -235,12 +235,12 @@ class MeetlogStreamSuite:
         self.assertRegex(json.dumps(record, ensure_ascii=False), CYRILLIC_AND_EMOJI)
 
     def test_when_discover_then_stream_offered_with_every_detail_field(self) -> None:
-        """The public catalog has the three detail streams (never the hidden *_list streams), and this
-        stream's schema declares every field of its detail endpoint."""
+        """The public catalog has the three detail streams and project_transcripts (never the hidden
+        *_list streams), and this stream's schema declares every field of its detail endpoint."""
         output = discover(SourceMeetlog(config=self.config), self.config)
 
         streams = {stream.name: stream for stream in output.catalog.catalog.streams}
-        self.assertEqual(set(streams), {"transcripts", "reports", "projects"})
+        self.assertEqual(set(streams), {"transcripts", "reports", "projects", "project_transcripts"})
         self.assertTrue(self.DETAIL_FIELDS <= set(streams[self.STREAM].json_schema["properties"]))
 
     # ------------------------------------------------------------------ 401, 403, 404
