@@ -20,7 +20,10 @@ from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 DEFAULT_BASE_URL = "https://meetlog.ru"
 DEFAULT_REQUESTS_PER_MINUTE = 60
 DEFAULT_LOOKBACK_WINDOW_DAYS = 0
+MAX_LOOKBACK_WINDOW_DAYS = 3650
+EARLIEST_START_DATE = "1970-01-01T00:00:00Z"
 KEY_PREFIX = "tk_live_"
+MIN_MASKED_LENGTH = 8
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Keys are opaque to us, but a space, quote or control character is a paste accident.
 _KEY_BODY = re.compile(r"^[A-Za-z0-9_\-.~+/=]+$")
@@ -66,8 +69,10 @@ def parse_api_keys(value: Any) -> Tuple[str, ...]:
     if not isinstance(value, str):
         raise ConfigError("api_key", "must be a string: one key tk_live_…, or several separated by commas.")
     keys = tuple(part.strip() for part in value.split(","))
-    # Mask every key on its own before any check can fail: the CDK masks whole config values only.
-    update_secrets([key for key in keys if key])
+    # Mask every key on its own, before any check can fail (a real key may sit next to a typo):
+    # the CDK masks whole config values only. Not short junk: masking a stray "a" would blank
+    # every "a" of every message, and 8 characters are where a fragment starts to matter.
+    update_secrets([key for key in keys if len(key) >= MIN_MASKED_LENGTH])
     if not any(keys):
         raise ConfigError("api_key", "is empty. Create a key in Meetlog's account settings (it starts with tk_live_).")
     for position, key in enumerate(keys, start=1):
@@ -141,16 +146,21 @@ def parse_start_date(value: Any) -> Optional[str]:
             parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
         else:
             raise ConfigError("start_date", "must be a date or a date-time, not a duration or a time.")
-    return parsed.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+    normalised = parsed.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+    if normalised < EARLIEST_START_DATE:
+        raise ConfigError("start_date", "must be on or after 1970-01-01; leave it empty to sync everything.")
+    return normalised
 
 
-def parse_positive_int(field: str, value: Any, default: int, minimum: int) -> int:
+def parse_positive_int(field: str, value: Any, default: int, minimum: int, maximum: Optional[int] = None) -> int:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(field, f"must be a whole number of at least {minimum}.")
     if value < minimum:
         raise ConfigError(field, f"must be at least {minimum}.")
+    if maximum is not None and value > maximum:
+        raise ConfigError(field, f"must be at most {maximum}.")
     return value
 
 
@@ -167,6 +177,7 @@ def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
             "requests_per_minute", raw.get("requests_per_minute"), DEFAULT_REQUESTS_PER_MINUTE, minimum=1
         ),
         lookback_window_days=parse_positive_int(
-            "lookback_window_days", raw.get("lookback_window_days"), DEFAULT_LOOKBACK_WINDOW_DAYS, minimum=0
+            "lookback_window_days", raw.get("lookback_window_days"), DEFAULT_LOOKBACK_WINDOW_DAYS, minimum=0,
+            maximum=MAX_LOOKBACK_WINDOW_DAYS,
         ),
     )

@@ -38,6 +38,11 @@ class SourceMeetlog(YamlDeclarativeSource):
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
 
+    @property
+    def config_error(self) -> Optional[ConfigError]:
+        """What is wrong with the config given at construction, if anything."""
+        return self._config_error
+
     def _checked_config(self, config: Mapping[str, Any]) -> MeetlogConfig:
         if self._config_error:
             raise self._config_error
