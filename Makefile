@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[tests]'
+	$(PY) -m pip install --quiet -e '.[tests,pyairbyte]'
 	touch $@
 
 test: setup
