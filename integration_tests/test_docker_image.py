@@ -256,11 +256,11 @@ def test_check_fails_with_a_revoked_key_without_echoing_it(run_connector) -> Non
     assert status.connectionStatus.message
 
 
-def test_discover_lists_the_three_streams(run_connector) -> None:
+def test_discover_lists_the_three_streams_and_project_transcripts(run_connector) -> None:
     run = run_connector("discover", "--config", "/data/config.json")
     assert run.exit_code == 0, _explain(run)
     (catalog,) = run.of_type(Type.CATALOG)
-    assert sorted(stream.name for stream in catalog.catalog.streams) == sorted(STREAMS)
+    assert sorted(stream.name for stream in catalog.catalog.streams) == sorted([*STREAMS, "project_transcripts"])
 
 
 def test_read_emits_exactly_the_servers_records(run_connector, server: MeetlogServer) -> None:

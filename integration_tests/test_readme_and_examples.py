@@ -139,7 +139,9 @@ def test_given_the_local_api_when_make_read_runs_then_it_prints_every_record_of_
 def test_make_read_runs_the_demo_module():
     venv = Path(sys.prefix)
     dry_run = subprocess.run(
-        ["make", "-n", "read", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        # --no-print-directory: under another make (as in CI) make would add "Leaving directory" lines.
+        ["make", "--no-print-directory", "-n", "read", f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True,
+        timeout=30,
     )
     assert dry_run.returncode == 0, dry_run.stderr
     assert dry_run.stdout.strip().splitlines()[-1] == f"{venv}/bin/python -m integration_tests.demo_read"
