@@ -128,8 +128,9 @@ def _meetlog_json(response: requests.Response, base_url: str) -> dict:
 
 
 def _error_summary(body: dict) -> str:
+    # The code only: an error_message may quote the request, Authorization header included.
     if "error_code" in body:
-        return f"{body.get('error_code')}: {body.get('error_message')}"
+        return str(body.get("error_code"))
     return "no list of items"
 
 

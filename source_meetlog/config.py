@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pendulum
 
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.airbyte_secrets_utils import update_secrets
+from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 DEFAULT_BASE_URL = "https://meetlog.ru"
@@ -72,7 +72,10 @@ def parse_api_keys(value: Any) -> Tuple[str, ...]:
     # Mask every key on its own, before any check can fail (a real key may sit next to a typo):
     # the CDK masks whole config values only. Not short junk: masking a stray "a" would blank
     # every "a" of every message, and 8 characters are where a fragment starts to matter.
-    update_secrets([key for key in keys if len(key) >= MIN_MASKED_LENGTH])
+    # Added, not replacing: the CDK's own list (the whole value) stays too.
+    for key in keys:
+        if len(key) >= MIN_MASKED_LENGTH:
+            add_to_secrets(key)
     if not any(keys):
         raise ConfigError("api_key", "is empty. Create a key in Meetlog's account settings (it starts with tk_live_).")
     for position, key in enumerate(keys, start=1):

@@ -10,7 +10,9 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
+    Type,
 )
+from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_meetlog.check import check_connection
@@ -44,9 +46,11 @@ class SourceMeetlog(YamlDeclarativeSource):
         return self._config_error
 
     def _checked_config(self, config: Mapping[str, Any]) -> MeetlogConfig:
+        """The parsed config; parsing again also registers each key as a secret once more, since
+        the CDK's entrypoint replaced the secret list with the whole api_key value meanwhile."""
         if self._config_error:
             raise self._config_error
-        return self._meetlog_config or parse_config(config)
+        return parse_config(self._config or config)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:
@@ -67,4 +71,12 @@ class SourceMeetlog(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         self._checked_config(config)
-        yield from super().read(logger, config, catalog, state)
+        for message in super().read(logger, config, catalog, state):
+            if message.type == Type.TRACE and message.trace.error:
+                # The CDK builds internal_message from the API's error body, and an API may quote
+                # the request's Authorization header there; it does not filter that field.
+                error = message.trace.error
+                error.message = filter_secrets(error.message or "")
+                error.internal_message = filter_secrets(error.internal_message or "") or None
+                error.stack_trace = filter_secrets(error.stack_trace or "") or None
+            yield message
