@@ -30,11 +30,9 @@ class SourceMeetlog(YamlDeclarativeSource):
         # A bad config must reach the user as a message naming the field, from whichever command
         # runs, so it is kept here rather than raised while the manifest is being built.
         self._config_error: Optional[ConfigError] = None
-        self._meetlog_config: Optional[MeetlogConfig] = None
         if config:
             try:
-                self._meetlog_config = parse_config(config)
-                config = self._meetlog_config.as_connector_config(config)
+                config = parse_config(config).as_connector_config(config)
             except ConfigError as error:
                 self._config_error = error
                 config = None
