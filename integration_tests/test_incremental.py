@@ -125,7 +125,9 @@ def test_given_an_updated_project_when_synced_again_then_only_that_project_is_fe
     assert len(second.requests) == 2
 
 
-def test_given_a_cursor_in_the_future_when_synced_then_no_record_and_no_detail_request(server, config):
+def test_given_a_cursor_in_the_future_when_synced_then_no_record_no_detail_request_and_a_warning_per_stream(
+    server, config
+):
     first = first_sync(server, config)
     future = [
         _with_cursor(message, "2100-01-01T00:00:00Z") for message in first.state
@@ -136,6 +138,9 @@ def test_given_a_cursor_in_the_future_when_synced_then_no_record_and_no_detail_r
     assert sync.errors == []
     assert sync.output.records == []
     assert all(r.path.count("/") == 4 for r in sync.requests)
+    warnings = [m.log.message for m in sync.output.logs if m.log.level.name == "WARN"]
+    for stream in ("transcripts", "reports", "projects"):
+        assert any(f"'{stream}' stream is ahead of now" in w and "2100-01-01T00:00:00Z" in w for w in warnings), warnings
 
 
 def test_given_a_start_date_when_synced_incrementally_then_older_records_never_arrive(server):

@@ -280,7 +280,8 @@ def _connector_messages() -> Iterator[List[str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                position = {"ConfigError": 1, "CheckFailed": 0, "warning": 0}.get(name)
+                # _report_once(…, message): the warnings about data that differs from the documentation
+                position = {"ConfigError": 1, "CheckFailed": 0, "warning": 0, "_report_once": -1}.get(name)
                 if position is not None and len(node.args) > position:
                     yield _literal_parts(node.args[position])
             elif isinstance(node, ast.FunctionDef) and node.name == "__init__":

@@ -8,8 +8,10 @@ import requests
 from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
 from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 
-# Never reaches a destination: list records only name the details to fetch.
+# Never reach a destination: list records only name the details to fetch.
 LIST_TOTAL_FIELD = "_meetlog_list_total"
+# Stands for a page whose `items` is not a list while meta.total promises records.
+PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
 
 
 @dataclass
@@ -19,6 +21,9 @@ class ListPageExtractor(RecordExtractor):
 
     Records are added or deleted while a long list is paged (page drift): a changed total is
     how the partition router learns it must read the list again so that nothing is skipped.
+
+    <- {"items": null, "meta": {"page": 2, "total": 137, …}}
+    -> {"_meetlog_page_without_items": 2, "_meetlog_list_total": 137}   (the router reports it)
     """
 
     config: Mapping[str, Any]
@@ -33,7 +38,13 @@ class ListPageExtractor(RecordExtractor):
                 continue
             meta = body.get("meta")
             total = meta.get("total") if isinstance(meta, dict) else None
-            for item in body.get("items") or []:
+            items = body.get("items")
+            if not isinstance(items, list):
+                if total != 0:  # records were promised and none can be read: the router must know
+                    yield {PAGE_WITHOUT_ITEMS: meta.get("page") if isinstance(meta, dict) else None,
+                           LIST_TOTAL_FIELD: total}
+                continue
+            for item in items:
                 if isinstance(item, dict):
                     item[LIST_TOTAL_FIELD] = total
                     yield item

@@ -18,7 +18,7 @@ from airbyte_cdk.sources.declarative.partition_routers.substream_partition_route
 from airbyte_cdk.sources.types import Record, StreamSlice
 
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
-from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD
+from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
 
 logger = logging.getLogger("airbyte")
 
@@ -33,10 +33,16 @@ MAX_RESCANS = 2
 
 
 class SettledPoint:
-    """Where the next sync may resume: past every final record, but short of any record that is not.
+    """Where the next sync may resume: past every final record, short of any record that is not,
+    and short of the second the list was read in.
 
-    cursor values seen: final 10:00, final 09:00                      -> 10:00
-                        final 10:00, processing 09:30, final 09:00    -> 09:29:59 (09:30 is re-read)
+    list read at 12:00:30; cursor values seen:
+        final 10:00, final 09:00                      -> 10:00
+        final 10:00, processing 09:30, final 09:00    -> 09:29:59 (09:30 is re-read)
+        final 2099-01-01, final 10:00                 -> 12:00:29 (a clock far ahead must not hide
+                                                         the transcripts made until 2099)
+    The last whole second before the read is as far as any cursor can go: a record made later in
+    the second the list was read shares its timestamp with the ones seen, and must not be passed.
     """
 
     def __init__(self, now: Optional[datetime] = None) -> None:
@@ -45,6 +51,7 @@ class SettledPoint:
         self.oldest_unsettled: Optional[datetime] = None
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         self._stuck_before = now - MAX_UNSETTLED_AGE
+        self.read_at = now.replace(microsecond=0)
 
     def see(self, moment: datetime, is_final: bool) -> None:
         if is_final or moment < self._stuck_before:
@@ -57,11 +64,15 @@ class SettledPoint:
     def value(self) -> Optional[str]:
         if self.unreliable:
             return None  # stay where the last sync settled
-        candidates = [self.newest_final] if self.newest_final else []
+        if self.newest_final is None and self.oldest_unsettled is None:
+            return None
+        candidates = [self.read_at - timedelta(seconds=1)]
+        if self.newest_final is not None:
+            candidates.append(self.newest_final)
         if self.oldest_unsettled is not None:
             # One second before the oldest unsettled record keeps it, and all newer, in reach.
             candidates.append(self.oldest_unsettled - timedelta(seconds=1))
-        return format_cursor_value(min(candidates)) if candidates else None
+        return format_cursor_value(min(candidates))
 
 
 @dataclass
@@ -112,11 +123,16 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             totals: Set[Any] = set()
             for record in partition.read():
                 totals.add(record.data.get(LIST_TOTAL_FIELD))
+                if PAGE_WITHOUT_ITEMS in record.data:
+                    settled.unreliable = True
+                    self._report_page_without_items(record.data)
+                    continue
                 record_id = record.data.get("id")
                 cursor_value = parse_cursor_value(record.data.get(cursor_field))
                 if cursor_value is not None:
                     is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
                     settled.see(cursor_value, is_final)
+                self._report_odd_item(record.data, cursor_value, settled.read_at)
                 if record_id is not None and record_id not in yielded and self._may_have_changed(
                     cursor_value, resume_after, inclusive
                 ):
@@ -136,6 +152,37 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             "where the last sync left it, so the next sync reads these records again."
         )
 
+    def _report_page_without_items(self, page: Mapping[str, Any]) -> None:
+        self._report_once("items", (
+            f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.parameters['name']}' list came without its items "
+            f"although its meta.total is {page.get(LIST_TOTAL_FIELD)}: the records on it are missed by this sync, and "
+            "the stream's cursor stays where the last sync left it, so the next sync reads them."
+        ))
+
+    def _report_odd_item(self, item: Mapping[str, Any], cursor_value: Optional[datetime], now: datetime) -> None:
+        """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
+        stream, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
+        if item.get("id") is None:
+            self._report_once("id", (
+                f"A '{stream}' list item came without an id, so its detail cannot be fetched and it is skipped "
+                f"({cursor_field}: {str(item.get(cursor_field))[:40]})."
+            ))
+        elif cursor_value is None:
+            self._report_once(cursor_field, (
+                f"The '{stream}' list item {item['id']} has {cursor_field} {str(item.get(cursor_field))[:40]!r}, "
+                "which is not a date-time: it is fetched on every sync until it reads as one."
+            ))
+        elif cursor_value > now + timedelta(days=1):
+            self._report_once("future", (
+                f"The '{stream}' record {item['id']} has {cursor_field} {format_cursor_value(cursor_value)}, ahead "
+                "of now: it is fetched on every sync until then, and the cursor does not follow it there."
+            ))
+
+    def _report_once(self, kind: str, message: str) -> None:
+        if kind not in self._reported:
+            self._reported.add(kind)
+            logger.warning(message)
+
     @property
     def parameters(self) -> Mapping[str, Any]:
         return self._parameters
@@ -143,6 +190,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
         self._parameters = parameters
+        self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
 
     @staticmethod
     def _resume_after(list_slice: Optional[Mapping[str, Any]]) -> Optional[str]:

@@ -2,12 +2,13 @@
 
 import logging
 from dataclasses import InitVar, dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 
-from source_meetlog.components.cursor_values import parse_cursor_value
+from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
 
 logger = logging.getLogger("airbyte")
 
@@ -34,9 +35,28 @@ class RestartOnUnreadableState(StateMigration):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._cursor_field = parameters["cursor_field"]
         self._stream = parameters["name"]
+        self._warned_ahead = False
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
-        return bool(stream_state) and not self._is_readable(stream_state)
+        if bool(stream_state) and not self._is_readable(stream_state):
+            return True
+        self._warn_if_ahead(stream_state)
+        return False
+
+    def _warn_if_ahead(self, state: Mapping[str, Any]) -> None:
+        """A state ahead of now is kept (a clock may be wrong either side), but never in silence."""
+        parents = state.get("parent_state") if isinstance(state, Mapping) else None
+        own = state.get("state") if isinstance(state, Mapping) else None
+        holders = [state, own, *(parents.values() if isinstance(parents, Mapping) else ())]
+        values = [parse_cursor_value(h.get(self._cursor_field)) for h in holders if isinstance(h, Mapping)]
+        ahead = [v for v in values if v is not None and v > datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)]
+        if ahead and not self._warned_ahead:
+            self._warned_ahead = True
+            logger.warning(
+                f"The saved state of the '{self._stream}' stream is ahead of now ({self._cursor_field} "
+                f"{format_cursor_value(max(ahead))}): records made before then are not synced. If that date is "
+                "wrong, reset the stream in Airbyte to sync them."
+            )
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         logger.warning(
