@@ -47,6 +47,7 @@ class MeetlogConfig:
     start_date: Optional[str]
     requests_per_minute: int
     lookback_window_days: int
+    reconcile_deletions: bool = False
 
     def as_connector_config(self, raw: Mapping[str, Any]) -> dict:
         """The raw config with every field replaced by its checked, normalised value."""
@@ -56,6 +57,7 @@ class MeetlogConfig:
             "base_url": self.base_url,
             "requests_per_minute": self.requests_per_minute,
             "lookback_window_days": self.lookback_window_days,
+            "reconcile_deletions": self.reconcile_deletions,
         }
         if self.start_date:
             normalised["start_date"] = self.start_date
@@ -167,6 +169,14 @@ def parse_positive_int(field: str, value: Any, default: int, minimum: int, maxim
     return value
 
 
+def parse_flag(field: str, value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ConfigError(field, "must be true or false.")
+    return value
+
+
 def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
     if not isinstance(raw, Mapping):
         raise ConfigError("config", "must be a JSON object.")
@@ -183,4 +193,5 @@ def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
             "lookback_window_days", raw.get("lookback_window_days"), DEFAULT_LOOKBACK_WINDOW_DAYS, minimum=0,
             maximum=MAX_LOOKBACK_WINDOW_DAYS,
         ),
+        reconcile_deletions=parse_flag("reconcile_deletions", raw.get("reconcile_deletions")),
     )

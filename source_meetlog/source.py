@@ -10,12 +10,14 @@ from airbyte_cdk.models import (
     AirbyteStateMessage,
     ConfiguredAirbyteCatalog,
     Status,
+    SyncMode,
     Type,
 )
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_meetlog.check import check_connection
+from source_meetlog.components.known_ids import DELETED_AT_FIELD
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
 
@@ -69,7 +71,11 @@ class SourceMeetlog(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         self._checked_config(config)
+        # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
+        replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
         for message in super().read(logger, config, catalog, state):
+            if message.type == Type.RECORD and message.record.stream in replaced and DELETED_AT_FIELD in message.record.data:
+                continue
             if message.type == Type.TRACE and message.trace.error:
                 # The CDK builds internal_message from the API's error body, and an API may quote
                 # the request's Authorization header there; it does not filter that field.

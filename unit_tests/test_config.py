@@ -100,6 +100,7 @@ def test_given_only_a_key_then_the_defaults_applied_are_the_ones_the_spec_shows(
         "base_url": parsed.base_url,
         "requests_per_minute": parsed.requests_per_minute,
         "lookback_window_days": parsed.lookback_window_days,
+        "reconcile_deletions": parsed.reconcile_deletions,
     }
 
 
@@ -457,6 +458,18 @@ def test_given_a_negative_or_non_integer_lookback_then_refused(value):
     field_error("lookback_window_days", lookback_window_days=value)
 
 
+@pytest.mark.parametrize("value", [True, False])
+def test_given_reconcile_deletions_true_or_false_then_kept(value):
+    assert parse_config(config(reconcile_deletions=value)).reconcile_deletions is value
+
+
+@pytest.mark.parametrize("value", ["true", 1, 0, [], {}], ids=["text", "one", "zero", "list", "object"])
+def test_given_reconcile_deletions_that_is_not_a_boolean_then_refused(value):
+    assert field_error("reconcile_deletions", reconcile_deletions=value).message == (
+        "Config error in 'reconcile_deletions': must be true or false."
+    )
+
+
 # ------------------------------------------------------------------------------ as_connector_config
 
 
@@ -475,6 +488,7 @@ def test_as_connector_config_replaces_fields_with_their_normalised_values_and_ke
         "start_date": "2026-01-01T00:00:00Z",
         "requests_per_minute": 60,
         "lookback_window_days": DEFAULT_LOOKBACK_WINDOW_DAYS,
+        "reconcile_deletions": False,
         "something_else": "kept",
     }
 

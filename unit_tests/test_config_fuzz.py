@@ -127,6 +127,7 @@ config_objects = st.fixed_dictionaries(
         "start_date": start_dates,
         "requests_per_minute": numbers,
         "lookback_window_days": numbers,
+        "reconcile_deletions": st.one_of(st.booleans(), st.none(), st.text(max_size=5), st.integers()),
         "unexpected_field": st.one_of(st.text(max_size=20), st.integers(), st.none()),
     },
 )

@@ -41,7 +41,10 @@ class NewestFirstPagination(PaginationStrategy):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.cursor_field = parameters.get("cursor_field", self.cursor_field)
-        self._stops_at_cursor = bool(parameters.get("documented_newest_first"))
+        # Reconciling deletions needs every id listed, so the whole list is read then.
+        self._stops_at_cursor = bool(parameters.get("documented_newest_first")) and not self.config.get(
+            "reconcile_deletions"
+        )
 
     @property
     def initial_token(self) -> Optional[Any]:

@@ -15,9 +15,15 @@ from airbyte_cdk.sources.declarative.partition_routers.substream_partition_route
     SubstreamPartitionRouter,
     iterate_with_last_flag,
 )
-from airbyte_cdk.sources.types import Record, StreamSlice
+from airbyte_cdk.sources.types import Record, StreamSlice, StreamState
 
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
+from source_meetlog.components.known_ids import (
+    KNOWN_IDS_KEY,
+    KNOWN_IDS_START_DATE_KEY,
+    SyncedIds,
+    deletion_marker,
+)
 from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
 
 logger = logging.getLogger("airbyte")
@@ -90,12 +96,16 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         for parent_config in self.parent_stream_configs:
             parent = parent_config.stream
             partition_field = parent_config.partition_field.eval(self.config)
+            previously_synced = SyncedIds.from_list_state(parent.cursor.state or {})
             for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
                 if partition is None:
                     break
                 settled = SettledPoint()
-                for record in self._read_list(partition, settled):
+                listed: Set[str] = set()
+                for record in self._read_list(partition, settled, listed):
                     yield StreamSlice(partition={partition_field: record.data["id"], "parent_slice": {}}, cursor_slice={})
+                if self._reconciles_deletions:
+                    self._reconcile(parent, previously_synced, listed, settled)
                 # The list cursor sees one value, at the end: where this sync settled.
                 if settled.value is not None:
                     parent.cursor.observe(
@@ -106,7 +116,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 if is_last_partition:
                     parent.cursor.ensure_at_least_one_state_emitted()
 
-    def _read_list(self, partition: Any, settled: "SettledPoint") -> Iterable[Record]:
+    def _read_list(self, partition: Any, settled: "SettledPoint", listed: Set[str]) -> Iterable[Record]:
         """The listed records worth a detail request, each once, even if the list shifts while paged.
 
         Records added or deleted while the list is paged move others across page boundaries: a
@@ -128,6 +138,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     self._report_page_without_items(record.data)
                     continue
                 record_id = record.data.get("id")
+                if record_id is not None:
+                    listed.add(record_id)
                 cursor_value = parse_cursor_value(record.data.get(cursor_field))
                 if cursor_value is not None:
                     is_final = not status_field or record.data.get(status_field) in FINAL_STATUSES
@@ -151,6 +163,41 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
             "where the last sync left it, so the next sync reads these records again."
         )
+
+    def _reconcile(
+        self, parent: Any, previously_synced: Optional[SyncedIds], listed: Set[str], settled: SettledPoint
+    ) -> None:
+        """Deletion markers for the ids the last sync had and this complete read of the list lacks."""
+        stream, start_date = self.parameters["name"], self.config.get("start_date")
+        if settled.unreliable:
+            # Some records may not have been seen: none can be called deleted, and none forgotten.
+            self._synced_ids = SyncedIds(listed | (previously_synced.ids if previously_synced else set()), start_date)
+            return
+        self._synced_ids = SyncedIds(listed, start_date)
+        if previously_synced is None:
+            return
+        if previously_synced.start_date != start_date:
+            logger.info(f"start_date changed since the last sync of '{stream}': deletions are reconciled from the next sync.")
+            return
+        gone = sorted(previously_synced.ids - listed)
+        # Sent through the stream's message queue, so they reach the destination before the state
+        # that forgets their ids.
+        repository = parent.cursor._message_repository
+        for record_id in gone:
+            repository.emit_message(deletion_marker(stream, record_id, self.parameters["cursor_field"]))
+        if gone:
+            logger.info(f"{len(gone)} '{stream}' record(s) synced before are no longer listed: deletion markers sent.")
+
+    def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
+        """The list cursors, and with reconcile_deletions the ids synced so far beside each."""
+        state = dict(super().get_stream_state() or {})
+        for name, list_state in state.items():
+            if not self._reconciles_deletions:
+                list_state = {k: v for k, v in list_state.items() if k not in (KNOWN_IDS_KEY, KNOWN_IDS_START_DATE_KEY)}
+            elif self._synced_ids is not None:
+                list_state = {**list_state, **self._synced_ids.as_list_state()}
+            state[name] = list_state
+        return state
 
     def _report_page_without_items(self, page: Mapping[str, Any]) -> None:
         self._report_once("items", (
@@ -191,6 +238,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         super().__post_init__(parameters)
         self._parameters = parameters
         self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
+        self._reconciles_deletions = bool(self.config.get("reconcile_deletions"))
+        self._synced_ids: Optional[SyncedIds] = None  # set once this sync's list read is complete
 
     @staticmethod
     def _resume_after(list_slice: Optional[Mapping[str, Any]]) -> Optional[str]:
