@@ -9,6 +9,7 @@ so it finishes in seconds) and prints a Markdown table.
 
 import argparse
 import math
+import time
 
 from airbyte_cdk.models import SyncMode
 
@@ -43,6 +44,10 @@ def main() -> None:
         unchanged = run_sync(server, config, mode=SyncMode.incremental, state=first.state)
         for _ in range(args.new):
             server.add_transcript()
+        # A cursor never passes the second its list was read in (records made later in that second
+        # share the timestamp), so records made in the second before a sync are fetched again by the
+        # next one. Real syncs run minutes or hours after most records are made; so does this one.
+        time.sleep(1.1)
         grown = run_sync(server, config, mode=SyncMode.incremental, state=unchanged.state)
         pending = server.add_transcript(status="processing")["id"]
         seen_pending = run_sync(server, config, mode=SyncMode.incremental, state=grown.state)
@@ -51,6 +56,12 @@ def main() -> None:
         project = server.dataset.list_items("projects")[0]["id"]
         server.update_project(project, name="renamed")
         updated = run_sync(server, config, mode=SyncMode.incremental, state=completed.state)
+        # reconcile_deletions reads the transcripts list whole too; deleted records need no request.
+        reconciling = {**config, "reconcile_deletions": True}
+        whole_lists = sum(math.ceil(len(server.dataset.list_items(s)) / 100) for s in STREAMS)
+        reconciled = run_sync(server, reconciling, mode=SyncMode.incremental, state=updated.state)
+        server.delete_transcript(server.dataset.list_items("transcripts")[-1]["id"])  # and its 2 reports
+        deleted = run_sync(server, reconciling, mode=SyncMode.incremental, state=reconciled.state)
 
     print(f"Data: {counts['transcripts']} transcripts, {counts['reports']} reports, {counts['projects']} projects "
           f"(full-sync floor: {floor} requests).\n")
@@ -63,6 +74,9 @@ def main() -> None:
     print(_row("1 new transcript, still processing", seen_pending, f"{lists} + 1"))
     print(_row("that transcript completes", completed, f"{lists} + 1 (its final text)"))
     print(_row("1 project renamed", updated, f"{lists} + 1"))
+    print(_row("reconcile_deletions on, nothing changed", reconciled, f"{whole_lists} lists, 0 details"))
+    print(_row("reconcile_deletions on, 1 transcript deleted", deleted,
+               f"{whole_lists} lists, 0 details, 3 markers (its reports go too)"))
 
 
 if __name__ == "__main__":

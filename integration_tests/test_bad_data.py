@@ -227,6 +227,17 @@ def test_given_a_body_of_the_wrong_shape_every_time_when_read_then_the_stream_st
     assert sorted(sync.ids("transcripts")) == listed_ids(server, "transcripts"), "other streams are not harmed"
 
 
+def test_given_a_base_url_with_a_path_the_api_does_not_have_when_read_then_a_config_error_names_base_url(server):
+    config = config_for(server, server.add_key(), base_url=server.base_url + "/api")
+
+    sync = run_sync(server, config, streams=("transcripts",))
+
+    error = sync.output.errors[0]  # the API answers 403 "API keys can only be used on export endpoints"
+    assert error.trace.error.failure_type.name == "config_error"
+    assert "as no Export API endpoint" in error.trace.error.message and "check 'base_url'" in error.trace.error.message
+    assert "scope" not in error.trace.error.message
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_given_a_not_final_list_item_with_an_unreadable_created_at_when_read_then_every_record_still_arrives(server, mode):
     """'yesterday' cannot be placed on the cursor: the record is fetched (again next time), never skipped."""

@@ -137,7 +137,7 @@ def test_jitter_spreads_workers_that_fail_together():
     [
         (lambda request: answer(502, request), "HTTP 502"),
         (lambda request: answer(500, request), "HTTP 500"),
-        (lambda request: answer(200, request), "HTTP 200 with a truncated or non-JSON body"),
+        (lambda request: answer(200, request), "HTTP 200 with a body that is not the documented JSON"),
         (lambda request: requests.ReadTimeout("read timed out", request=request), "timeout"),
         (lambda request: requests.ConnectionError("Connection reset by peer", request=request), "reset"),
     ],

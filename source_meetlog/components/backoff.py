@@ -39,10 +39,10 @@ class RetriesExhausted(AirbyteTracedException):
 
 
 def describe_failure(response_or_exception: Union[requests.Response, Exception, None]) -> str:
-    """A short, key-free description: 'HTTP 502', 'a timeout', 'a truncated or non-JSON body'."""
+    """A short, key-free description: 'HTTP 502', 'a timeout', 'HTTP 200 with a body that is not the documented JSON'."""
     if isinstance(response_or_exception, requests.Response):
         if response_or_exception.status_code == 200:
-            return "HTTP 200 with a truncated or non-JSON body"
+            return "HTTP 200 with a body that is not the documented JSON"
         return f"HTTP {response_or_exception.status_code}"
     if isinstance(response_or_exception, requests.Timeout):
         return "no answer within the timeout"
