@@ -12,6 +12,7 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
@@ -58,7 +59,7 @@ class SourceMeetlog(YamlDeclarativeSource):
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         return check_connection(meetlog_config, logger)
 
-    def streams(self, config: Mapping[str, Any]) -> List[Any]:
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         # Each read builds its streams once: the requesters built here share one store of answers
         # (components/shared_responses.py), which goes when these streams go, with the sync.
         with SharedResponses().bound():
