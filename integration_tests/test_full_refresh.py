@@ -277,3 +277,33 @@ def test_given_a_truncated_project_answer_when_both_streams_are_read_then_the_re
         (200, None),
     ], "the retry was answered by the server"
     assert sorted(r.path for r in sync.requests) == sorted(project_requests(server) + [truncated.path])
+
+
+def test_given_the_projects_list_changes_while_paged_when_both_streams_are_read_then_both_read_it_again_from_the_server():
+    """A project deleted from page 1 while page 2 is asked for moves page 2's first project onto page 1.
+    A stream that sees meta.total change reads the list again, and a page it already had comes from the
+    server (or from the other stream's newer read), never as the stale answer it had: the moved project
+    reaches both streams."""
+    with MeetlogServer(dataset=build_dataset(projects=150), requests_per_window=None) as server:
+        key = server.add_key()
+        listed = server.dataset.list_items("projects")
+        victim, moved = listed[10]["id"], listed[100]["id"]
+        # Rows of its own, so that project_transcripts missing the moved project would show.
+        server.set_project_transcripts(moved, [t["id"] for t in server.dataset.list_items("transcripts")[:2]])
+        victim_rows = {pair for pair in expected_project_transcripts(server) if pair[0] == victim}
+        deleted = []
+
+        def delete_before_page_2(request):
+            if request.path == "/api/v1/export/projects" and request.query.get("page") == "2" and not deleted:
+                deleted.append(server.delete_project(victim))
+
+        server.on_request = delete_before_page_2
+        sync = run_sync(server, config_for(server, key), streams=("projects", "project_transcripts"))
+
+        assert deleted and sync.errors == []
+        remaining = {p["id"] for p in server.dataset.list_items("projects")}
+        ids = sync.ids("projects")
+        assert len(ids) == len(set(ids)) and remaining <= set(ids) <= remaining | {victim} and moved in ids
+        rows, expected = set(sync.project_transcripts()), set(expected_project_transcripts(server))
+        assert expected <= rows <= expected | victim_rows and any(project == moved for project, _ in rows)
+        assert len(sync.list_requests("projects")) > 2, "the list was read again"
