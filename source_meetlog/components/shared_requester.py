@@ -73,7 +73,11 @@ class SharedResponseRequester(Requester):
         path: Optional[str] = None,
         request_params: Optional[Mapping[str, Any]] = None,
     ) -> str:
-        """The URL, query included, that HttpRequester.send_request would send for these arguments."""
+        """The URL, query included, that HttpRequester.send_request would send for these arguments.
+
+        Built with the two helpers HttpRequester.send_request itself uses (private, so
+        unit_tests/test_shared_requester.py checks the result against the URL actually sent).
+        """
         url = self.requester._get_url(
             path=path, stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
         )
