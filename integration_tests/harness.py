@@ -3,7 +3,7 @@
 import json
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateMessage, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -13,6 +13,7 @@ from integration_tests.meetlog_server import MeetlogServer, RequestRecord
 from source_meetlog import SourceMeetlog
 
 STREAMS = ("transcripts", "reports", "projects")
+ROW_FIELDS = ("title", "status", "created_at")  # a project_transcripts row's own fields
 
 
 @dataclass
@@ -44,6 +45,10 @@ class Sync:
     def list_requests(self, stream: str) -> List[RequestRecord]:
         return [r for r in self.requests if r.path == f"/api/v1/export/{stream}"]
 
+    def project_transcripts(self) -> Dict[Tuple[str, str], dict]:
+        """project_transcripts' rows by (project_id, transcript_id): title, status, created_at."""
+        return {(r["project_id"], r["transcript_id"]): {k: r.get(k) for k in ROW_FIELDS} for r in self.records("project_transcripts")}
+
     def all_text(self) -> str:
         """Every message the connector emitted, serialised: what a secret scan must read."""
         return "\n".join(
@@ -59,12 +64,13 @@ def run_sync(
     server: MeetlogServer,
     config: dict,
     streams: Sequence[str] = STREAMS,
-    mode: SyncMode = SyncMode.full_refresh,
+    mode: Union[SyncMode, Mapping[str, SyncMode]] = SyncMode.full_refresh,
     state: Optional[List[AirbyteStateMessage]] = None,
 ) -> Sync:
+    """`mode` is one for every stream, or one per stream name."""
     builder = CatalogBuilder()
     for stream in streams:
-        builder = builder.with_stream(stream, mode)
+        builder = builder.with_stream(stream, mode[stream] if isinstance(mode, Mapping) else mode)
     catalog = builder.build()
     before = len(server.requests)
     output = read(SourceMeetlog(catalog=catalog, config=config, state=state), config, catalog, state=state)
@@ -74,6 +80,15 @@ def run_sync(
 def minimum_requests(counts: Iterable[int]) -> int:
     """A full sync's floor: every list page of 100, plus one detail per record."""
     return sum(math.ceil(n / 100) + n for n in counts)
+
+
+def expected_project_transcripts(server: MeetlogServer) -> Dict[Tuple[str, str], dict]:
+    """What project_transcripts must emit: one row per project and transcript of the projects' details."""
+    return {
+        (project["id"], transcript["id"]): {k: transcript[k] for k in ROW_FIELDS}
+        for project in server.dataset.details("projects")
+        for transcript in project["transcripts"]
+    }
 
 
 def without_nulls(record: dict) -> dict:

@@ -1,10 +1,19 @@
 """Full-refresh reads against the local Meetlog API: every record, every field, no wasted request."""
 
+import math
+
 import pytest
 
 from airbyte_cdk.models import FailureType, Level
 
-from integration_tests.harness import STREAMS, config_for, minimum_requests, run_sync, without_nulls
+from integration_tests.harness import (
+    STREAMS,
+    config_for,
+    expected_project_transcripts,
+    minimum_requests,
+    run_sync,
+    without_nulls,
+)
 from integration_tests.meetlog_server import MeetlogServer, build_dataset, faults
 from integration_tests.secrets_scan import assert_no_key_fragment
 
@@ -203,13 +212,98 @@ def test_given_projects_with_transcripts_when_project_transcripts_is_read_then_o
 
     sync = run_sync(server, config_for(server, key), streams=("project_transcripts",))
 
-    expected = {
-        (project["id"], transcript["id"]): {"title": transcript["title"], "status": transcript["status"],
-                                            "created_at": transcript["created_at"]}
-        for project in server.dataset.details("projects") for transcript in project["transcripts"]
-    }
-    rows = {(r["project_id"], r["transcript_id"]): {k: r.get(k) for k in ("title", "status", "created_at")}
-            for r in sync.records("project_transcripts")}
-    assert sync.errors == [] and rows == expected and len(sync.records("project_transcripts")) == len(expected)
+    assert sync.errors == [] and sync.project_transcripts() == expected_project_transcripts(server)
+    assert len(sync.records("project_transcripts")) == len(expected_project_transcripts(server)) == 5
     # Only the projects' own requests: one list page and one detail per project.
     assert len(sync.requests) == 1 + len(server.dataset.list_items("projects"))
+
+
+# ---------------------------------------------------------------- projects and project_transcripts together
+
+
+def project_requests(server):
+    """The minimum for projects: each list page (100 a page) and each project's detail, once."""
+    projects = server.dataset.list_items("projects")
+    pages = ["/api/v1/export/projects"] * math.ceil(len(projects) / 100)
+    return sorted(pages + [f"/api/v1/export/projects/{p['id']}" for p in projects])
+
+
+@pytest.mark.parametrize(
+    "projects, keys",
+    [pytest.param(3, 1, id="3 projects"), pytest.param(150, 4, id="150 projects, 2 pages, 9 workers")],
+)
+def test_given_projects_and_project_transcripts_when_read_then_each_project_page_and_detail_is_requested_once(
+    projects, keys
+):
+    """Both streams need the projects list and every project's detail. Whichever asks for a URL first
+    requests it; the other, even asking at the same moment, gets that answer: with 3 projects,
+    1 list page + 3 details, where each stream alone costs the same 4."""
+    with MeetlogServer(dataset=build_dataset(projects=projects), requests_per_window=None) as server:
+        key = ",".join(server.add_key() for _ in range(keys))
+
+        sync = run_sync(server, config_for(server, key), streams=("projects", "project_transcripts"))
+
+        assert sync.errors == []
+        assert sorted(sync.ids("projects")) == sorted(p["id"] for p in server.dataset.list_items("projects"))
+        assert sync.project_transcripts() == expected_project_transcripts(server)
+        assert len(sync.records("project_transcripts")) == len(expected_project_transcripts(server))
+        assert sorted(r.path for r in sync.requests) == project_requests(server)
+        assert sorted(r.query.get("page", "1") for r in sync.list_requests("projects")) == [
+            str(page) for page in range(1, math.ceil(projects / 100) + 1)
+        ]
+
+
+@pytest.mark.parametrize("content_length", ["cut", "full"])
+@pytest.mark.parametrize(
+    "path_prefix", [pytest.param("/api/v1/export/projects/", id="a detail"), pytest.param("/api/v1/export/projects", id="the list page")]
+)
+def test_given_a_truncated_project_answer_when_both_streams_are_read_then_the_retry_goes_to_the_server_and_both_get_every_row(
+    server, path_prefix, content_length
+):
+    """A truncated 200 is never shared and never replayed: the stream that asked retries it against the
+    server (`unreadable_body`, or the connection closing early), and the good answer serves both streams.
+    Cost: the minimum plus that one retry."""
+    key = server.add_key()
+    server.inject(faults.truncated_json(content_length), path_prefix=path_prefix, times=1)
+
+    sync = run_sync(server, config_for(server, key), streams=("projects", "project_transcripts"))
+
+    assert sync.errors == []
+    assert sorted(sync.ids("projects")) == sorted(p["id"] for p in server.dataset.list_items("projects"))
+    assert sync.project_transcripts() == expected_project_transcripts(server)
+    [truncated] = [r for r in sync.requests if r.fault == "truncated_json"]
+    assert [(r.status, r.fault) for r in sync.requests if r.path == truncated.path] == [
+        (200, "truncated_json"),
+        (200, None),
+    ], "the retry was answered by the server"
+    assert sorted(r.path for r in sync.requests) == sorted(project_requests(server) + [truncated.path])
+
+
+def test_given_the_projects_list_changes_while_paged_when_both_streams_are_read_then_both_read_it_again_from_the_server():
+    """A project deleted from page 1 while page 2 is asked for moves page 2's first project onto page 1.
+    A stream that sees meta.total change reads the list again, and a page it already had comes from the
+    server (or from the other stream's newer read), never as the stale answer it had: the moved project
+    reaches both streams."""
+    with MeetlogServer(dataset=build_dataset(projects=150), requests_per_window=None) as server:
+        key = server.add_key()
+        listed = server.dataset.list_items("projects")
+        victim, moved = listed[10]["id"], listed[100]["id"]
+        # Rows of its own, so that project_transcripts missing the moved project would show.
+        server.set_project_transcripts(moved, [t["id"] for t in server.dataset.list_items("transcripts")[:2]])
+        victim_rows = {pair for pair in expected_project_transcripts(server) if pair[0] == victim}
+        deleted = []
+
+        def delete_before_page_2(request):
+            if request.path == "/api/v1/export/projects" and request.query.get("page") == "2" and not deleted:
+                deleted.append(server.delete_project(victim))
+
+        server.on_request = delete_before_page_2
+        sync = run_sync(server, config_for(server, key), streams=("projects", "project_transcripts"))
+
+        assert deleted and sync.errors == []
+        remaining = {p["id"] for p in server.dataset.list_items("projects")}
+        ids = sync.ids("projects")
+        assert len(ids) == len(set(ids)) and remaining <= set(ids) <= remaining | {victim} and moved in ids
+        rows, expected = set(sync.project_transcripts()), set(expected_project_transcripts(server))
+        assert expected <= rows <= expected | victim_rows and any(project == moved for project, _ in rows)
+        assert len(sync.list_requests("projects")) > 2, "the list was read again"

@@ -8,7 +8,7 @@ import pytest
 
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.harness import STREAMS, config_for, run_sync
+from integration_tests.harness import STREAMS, config_for, expected_project_transcripts, run_sync
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 
 INCREMENTAL = SyncMode.incremental
@@ -123,6 +123,29 @@ def test_given_an_updated_project_when_synced_again_then_only_that_project_is_fe
 
     assert [(r["id"], r["name"]) for r in second.records("projects")] == [(project, "Команда А 🚀")]
     assert len(second.requests) == 2
+
+
+def test_given_an_updated_project_when_synced_again_with_project_transcripts_then_every_row_at_one_request_per_project(
+    server, config
+):
+    """projects (incremental) fetches only the updated project; project_transcripts (full refresh) takes
+    its rows from every project's detail, so it needs them all, and shares the one projects fetched:
+    1 list page + 3 details, each once (projects alone: 1 + 1; project_transcripts alone: 1 + 3)."""
+    modes = {"projects": INCREMENTAL, "project_transcripts": SyncMode.full_refresh}
+    first = run_sync(server, config, streams=list(modes), mode=modes)
+    project = server.dataset.list_items("projects")[0]["id"]
+    server.update_project(project, name="Команда А 🚀")
+
+    second = run_sync(server, config, streams=list(modes), mode=modes, state=first.state)
+
+    projects = server.dataset.list_items("projects")
+    for sync in (first, second):
+        assert sync.errors == []
+        assert sync.project_transcripts() == expected_project_transcripts(server)
+        assert sorted(r.path for r in sync.requests) == sorted(
+            ["/api/v1/export/projects"] + [f"/api/v1/export/projects/{p['id']}" for p in projects]
+        )
+    assert [(r["id"], r["name"]) for r in second.records("projects")] == [(project, "Команда А 🚀")]
 
 
 def test_given_a_cursor_in_the_future_when_synced_then_no_record_no_detail_request_and_a_warning_per_stream(

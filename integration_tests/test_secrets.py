@@ -198,6 +198,19 @@ def test_given_three_keys_and_a_scenario_when_read_then_no_key_fragment_in_any_m
     assert_no_leak(sync.all_text() + state_text(sync), keys.all)
 
 
+def test_given_projects_and_project_transcripts_sharing_answers_when_read_then_no_key_fragment_in_any_message_or_state(
+    server, keys, quick_retries
+):
+    """One stream hands the other its answers (kept without their Authorization header), a truncated one
+    retried first; nothing either stream then writes carries a key."""
+    server.inject(faults.truncated_json(), path_prefix=EXPORT + "projects/", times=1)
+
+    sync = run_sync(server, config_for(server, keys.config_value), streams=("projects", "project_transcripts"))
+
+    assert sync.records("project_transcripts") and sync.records("projects")
+    assert_no_leak(sync.all_text() + state_text(sync), keys.all)
+
+
 def test_given_keys_lacking_scopes_or_all_rejected_when_read_then_errors_name_keys_by_position_only(server, keys):
     projects_only = _no_scope_key(server, keys)
     lacking = run_sync(server, config_for(server, projects_only))

@@ -13,11 +13,13 @@ from airbyte_cdk.models import (
     SyncMode,
     Type,
 )
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_meetlog.check import check_connection
 from source_meetlog.components.known_ids import DELETED_AT_FIELD
+from source_meetlog.components.shared_responses import SharedResponses
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
 
@@ -58,6 +60,12 @@ class SourceMeetlog(YamlDeclarativeSource):
         except ConfigError as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
         return check_connection(meetlog_config, logger)
+
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+        # Each read builds its streams once: the requesters built here share one store of answers
+        # (components/shared_responses.py), which goes when these streams go, with the sync.
+        with SharedResponses().bound():
+            return super().streams(config)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._checked_config(config)
