@@ -24,7 +24,7 @@ import pytest
 import requests
 
 import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
-from airbyte_cdk.models import AirbyteStateMessage, FailureType, SyncMode
+from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, FailureType, SyncMode, Type
 
 from integration_tests.harness import Sync, config_for, run_sync
 from integration_tests.meetlog_server import MeetlogServer, build_dataset, faults
@@ -627,3 +627,60 @@ def test_given_a_detail_slower_than_the_timeout_when_read_then_it_is_abandoned_r
     sends = [url for url, _ in sent_timeouts if url.endswith(f"/transcripts/{slow_one}")]
     assert len(sends) == 2, "abandoned, then asked again"
     assert elapsed < 7, f"the stalled answer held the sync for {elapsed:.1f} s"
+
+
+# ------------------------------------------------------------------------------ an interrupted sync resumes where it was checkpointed
+
+
+def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_only_page_three_is_fetched_again(quick_retries):
+    """State is checkpointed after every list page (components/checkpoints.py, sync_progress.py):
+    pages 1 and 2 (200 details) are not fetched again; without the checkpoints all 250 were."""
+    dataset = build_dataset(transcripts=250, reports_per_transcript=1, projects=3)
+    with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as server:
+        key = server.add_key()
+        config = config_for(server, key)
+        ids = [t["id"] for t in server.dataset.list_items("transcripts")]  # newest first, 100 a page
+        server.inject(faults.http_503(), path_prefix=detail_prefix("transcripts") + ids[220], times=None)
+
+        stopped = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL)
+        assert_clear_errors(stopped)
+        heal(server)
+        resumed = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=state_after(None, stopped))
+
+    assert resumed.errors == []
+    assert sorted(r.path for r in resumed.detail_requests("transcripts")) == sorted(
+        detail_prefix("transcripts") + i for i in ids[200:]
+    )
+    assert_exactly_once(resumed, "transcripts", ids[200:])
+    assert set(stopped.ids("transcripts")) | set(resumed.ids("transcripts")) == set(ids)
+    assert "handed_out_this_sync" not in str([AirbyteStateMessageSerializer.dump(m) for m in resumed.state])
+
+
+def test_given_a_sync_killed_on_page_three_when_resumed_from_its_last_state_then_pages_one_and_two_are_not_fetched_again():
+    """A killed process sends no final state: what counts is the last state message before the kill.
+    One follows every list page, so that state already covers pages 1 and 2 (200 details)."""
+    dataset = build_dataset(transcripts=250, reports_per_transcript=1, projects=3)
+    with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as server:
+        config = config_for(server, server.add_key())
+        ids = [t["id"] for t in server.dataset.list_items("transcripts")]
+        whole = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL)
+        before_the_kill = last_state_before_record(whole, 230)
+
+        resumed = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=[before_the_kill])
+
+    assert resumed.errors == []
+    assert sorted(r.path for r in resumed.detail_requests("transcripts")) == sorted(
+        detail_prefix("transcripts") + i for i in ids[200:]
+    )
+
+
+def last_state_before_record(sync: Sync, position: int) -> AirbyteStateMessage:
+    last, records = None, 0
+    for message in sync.output.get_message_iterator():
+        if message.type == Type.STATE:
+            last = message.state
+        elif message.type == Type.RECORD:
+            records += 1
+            if records == position:
+                return last
+    raise AssertionError(f"the sync sent fewer than {position} records")

@@ -18,6 +18,7 @@ from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_meetlog.check import check_connection
+from source_meetlog.components.checkpoints import checkpoint_every_page
 from source_meetlog.components.known_ids import DELETED_AT_FIELD
 from source_meetlog.components.shared_responses import SharedResponses
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
@@ -65,7 +66,9 @@ class SourceMeetlog(YamlDeclarativeSource):
         # Each read builds its streams once: the requesters built here share one store of answers
         # (components/shared_responses.py), which goes when these streams go, with the sync.
         with SharedResponses().bound():
-            return super().streams(config)
+            streams = super().streams(config)
+        checkpoint_every_page(streams)
+        return streams
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._checked_config(config)

@@ -10,6 +10,8 @@ from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 
 # Never reach a destination: list records only name the details to fetch.
 LIST_TOTAL_FIELD = "_meetlog_list_total"
+# The page an item came from: progress is committed a page at a time (sync_progress.py).
+LIST_PAGE_FIELD = "_meetlog_list_page"
 # Stands for a page whose `items` is not a list while meta.total promises records.
 PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
 
@@ -17,7 +19,7 @@ PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
 @dataclass
 class ListPageExtractor(RecordExtractor):
     """<- {"items": [{"id": "a"}, {"id": "b"}], "meta": {"total": 137, …}}
-    -> {"id": "a", "_meetlog_list_total": 137}, {"id": "b", "_meetlog_list_total": 137}
+    -> {"id": "a", "_meetlog_list_total": 137, "_meetlog_list_page": 1}, {"id": "b", …}
 
     Records are added or deleted while a long list is paged (page drift): a changed total is
     how the partition router learns it must read the list again so that nothing is skipped.
@@ -44,7 +46,9 @@ class ListPageExtractor(RecordExtractor):
                     yield {PAGE_WITHOUT_ITEMS: meta.get("page") if isinstance(meta, dict) else None,
                            LIST_TOTAL_FIELD: total}
                 continue
+            page = meta.get("page") if isinstance(meta, dict) else None
             for item in items:
                 if isinstance(item, dict):
                     item[LIST_TOTAL_FIELD] = total
+                    item[LIST_PAGE_FIELD] = page
                     yield item

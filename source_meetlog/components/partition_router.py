@@ -24,7 +24,8 @@ from source_meetlog.components.known_ids import (
     SyncedIds,
     deletion_marker,
 )
-from source_meetlog.components.list_extractor import LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
+from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
+from source_meetlog.components.sync_progress import PROGRESS_KEY, SyncProgress, fingerprint
 
 logger = logging.getLogger("airbyte")
 
@@ -96,7 +97,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         for parent_config in self.parent_stream_configs:
             parent = parent_config.stream
             partition_field = parent_config.partition_field.eval(self.config)
-            previously_synced = SyncedIds.from_list_state(parent.cursor.state or {})
+            list_state = parent.cursor.state or {}
+            previously_synced = SyncedIds.from_list_state(list_state)
+            self._progress = SyncProgress.from_list_state(list_state)
             for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
                 if partition is None:
                     break
@@ -104,7 +107,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 listed: Set[str] = set()
                 for record in self._read_list(partition, settled, listed):
                     yield StreamSlice(partition={partition_field: record.data["id"], "parent_slice": {}}, cursor_slice={})
-                if self._reconciles_deletions:
+                self._progress = None  # the list is read: the cursor says the rest from here
+                if self._reconciles_deletions and parent_config.incremental_dependency:
                     self._reconcile(parent, previously_synced, listed, settled)
                 # The list cursor sees one value, at the end: where this sync settled.
                 if settled.value is not None:
@@ -129,10 +133,15 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         # On a first sync the partition starts at start_date, which is inclusive.
         inclusive = resume_after is not None and resume_after == parse_cursor_value(self.config.get("start_date"))
         yielded: Set[str] = set()
+        progress = self._progress or SyncProgress(set())
         for scan in range(1 + MAX_RESCANS):
             totals: Set[Any] = set()
+            page = None
             for record in partition.read():
                 totals.add(record.data.get(LIST_TOTAL_FIELD))
+                if record.data.get(LIST_PAGE_FIELD) != page:
+                    page = record.data.get(LIST_PAGE_FIELD)
+                    progress.page_done()
                 if PAGE_WITHOUT_ITEMS in record.data:
                     settled.unreliable = True
                     self._report_page_without_items(record.data)
@@ -149,6 +158,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     cursor_value, resume_after, inclusive
                 ):
                     yielded.add(record_id)
+                    handed_out = fingerprint(record.data, cursor_field, status_field)
+                    if progress.already_handed_out(handed_out):
+                        continue  # sent by an earlier attempt of this sync, unchanged since
+                    progress.hand_out(handed_out)
                     yield record
             if len(totals) <= 1:
                 return
@@ -189,9 +202,14 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             logger.info(f"{len(gone)} '{stream}' record(s) synced before are no longer listed: deletion markers sent.")
 
     def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
-        """The list cursors, and with reconcile_deletions the ids synced so far beside each."""
+        """The list cursors; beside each, while the list is read, what this sync has handed out
+        (sync_progress.py), and with reconcile_deletions the ids synced so far."""
         state = dict(super().get_stream_state() or {})
         for name, list_state in state.items():
+            # Kept from the last state by the CDK: replaced here by this sync's values, or dropped.
+            list_state = {k: v for k, v in list_state.items() if k != PROGRESS_KEY}
+            if self._progress is not None:
+                list_state.update(self._progress.as_list_state())
             if not self._reconciles_deletions:
                 list_state = {k: v for k, v in list_state.items() if k not in (KNOWN_IDS_KEY, KNOWN_IDS_START_DATE_KEY)}
             elif self._synced_ids is not None:
@@ -240,6 +258,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
         self._reconciles_deletions = bool(self.config.get("reconcile_deletions"))
         self._synced_ids: Optional[SyncedIds] = None  # set once this sync's list read is complete
+        self._progress: Optional[SyncProgress] = None  # while the list is read
 
     @staticmethod
     def _resume_after(list_slice: Optional[Mapping[str, Any]]) -> Optional[str]:
