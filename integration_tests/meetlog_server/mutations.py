@@ -177,12 +177,14 @@ class DatasetMutations:
         return self._added
 
     def _stamp(self, moment: str | datetime | None) -> str:
-        """Given times are kept; "now" is wall-clock UTC but always after every time already stored,
-        so an added record is the newest even when the seeded data were dated in the future."""
+        """Given times are kept; "now" is a minute ago by the wall clock, but always after every time
+        already stored, so an added record is the newest even when the seeded data were dated in the
+        future. A minute ago, because a record a test adds exists before the syncs that follow: the
+        connector reads the second a list was read in again, for records made later in that second."""
         if moment is not None:
             stamp = as_timestamp(moment)
         else:
-            now = datetime.now(timezone.utc).replace(microsecond=0)
+            now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=60)
             after_latest = parse_time(self._latest_time) + timedelta(seconds=1) if self._latest_time else now
             stamp = format_time(max(now, after_latest))
         self._note_time(stamp)
