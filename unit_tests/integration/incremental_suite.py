@@ -315,6 +315,27 @@ class MeetlogIncrementalSuite:
         self.assertIn("b", self.ids(second))
         self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
 
+    def test_given_a_read_stopped_on_page_2_when_resumed_then_page_1_details_are_not_requested_again(self) -> None:
+        """State T. Page 1 of 2: a T+3h, b T+2h; page 2: c T+1h, d T+30min, whose detail answers 500 on all 6
+        attempts, so the stream fails after a, b and c. Once page 2's first record, c, is handed out and every
+        detail before it emitted, the state says a and b were sent (sync_progress.py). Read 2, given the last
+        state, lists both pages again and requests only c and d (a's and b's details are not mocked)."""
+        a, b, c, d = (self.listed(name, at(hours)) for name, hours in (("a", 3), ("b", 2), ("c", 1), ("d", 0.5)))
+        page_1 = (self.list_request(page=1), self.list_page([a, b], page=1, total_pages=2, total=4))
+        page_2 = (self.list_request(page=2), self.list_page([c, d], page=2, total_pages=2, total=4))
+
+        first = self.read(
+            [page_1, page_2, *self.details([a, b, c]), self.failing_detail(d)], self.state(at(0)), expect_failure=True
+        )
+        self.assertEqual(sorted(self.ids(first)), ["a", "b", "c"])
+        self.assertEqual(self.list_cursor(self.last_state(first)), at(0), "the list cursor waits for the whole list")
+
+        second = self.read([page_1, page_2, *self.details([c, d])], self.as_state_messages(self.last_state(first)))
+
+        self.assertEqual(sorted(self.ids(second)), ["c", "d"])
+        self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
+        self.assertNotIn("handed_out_this_sync", json.dumps(self.last_state(second)))
+
     def test_given_list_page_2_failing_for_good_when_read_then_state_stays_at_the_old_cursor(self) -> None:
         """State T. Page 1 of 2: a T+2h, b T+1h (both after T, so even a newest-first list goes on to page 2); page 2
         answers 500 on all 6 attempts and the stream fails (a and b may be fetched before it stops). Page 2
