@@ -4,6 +4,9 @@ A detail request costs one of the 60 requests a minute a key allows, so an incre
 asks for the detail of a listed record only when it is new since the last sync (its cursor
 value is past where the last sync settled) — and never lets the cursor pass a record that is
 not final yet, so that record is fetched again, with its final text, once it is final.
+
+Beside the list cursor, its state carries what this sync has handed out so far (a resumed
+attempt skips it, sync_progress.py) and, with reconcile_deletions, the ids synced (known_ids.py).
 """
 
 import logging
