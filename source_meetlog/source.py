@@ -1,4 +1,4 @@
-"""The connector: manifest.yaml run by the CDK, with config checks and a scope-aware check."""
+"""The connector: manifest.yaml run by the CDK, with config checks, a scope-aware check and memory bounds."""
 
 import logging
 from typing import Any, Iterator, List, Mapping, Optional
@@ -12,10 +12,12 @@ from airbyte_cdk.models import (
     Status,
     Type,
 )
+from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
 from source_meetlog.check import check_connection
+from source_meetlog.components.partition_bounds import bound_partition_cursors, bound_pending_partitions
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
 
@@ -37,6 +39,8 @@ class SourceMeetlog(YamlDeclarativeSource):
                 self._config_error = error
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
+        # One detail partition per record: the CDK must not hold them all (components/partition_bounds.py).
+        bound_pending_partitions(self._concurrent_source, self.logger)
 
     @property
     def config_error(self) -> Optional[ConfigError]:
@@ -49,6 +53,11 @@ class SourceMeetlog(YamlDeclarativeSource):
         if self._config_error:
             raise self._config_error
         return parse_config(self._config or config)
+
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:
+        streams = super().streams(config)
+        bound_partition_cursors(streams)
+        return streams
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:
