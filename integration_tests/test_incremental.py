@@ -114,6 +114,28 @@ def test_given_reports_in_any_order_when_a_report_is_added_then_only_it_is_fetch
         assert len(second.detail_requests("reports")) == 1
 
 
+def test_given_more_transcripts_than_the_cdk_holds_partitions_for_when_synced_twice_then_each_arrives_once_and_the_second_resumes():
+    """1,200 transcripts are 1,200 detail partitions: more than the 200 that may wait for the workers
+    and the 1,000 partition cursors kept (components/partition_bounds.py). Dropping a closed
+    partition's cursor changes nothing emitted or saved: each record once, the minimum of requests,
+    the state's cursors at the newest transcript, and an open partition never dropped (the CDK warns)."""
+    with MeetlogServer(dataset=build_dataset(transcripts=1200, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        config = config_for(server, server.add_key())
+        first = first_sync(server, config, streams=("transcripts",))
+        ids, newest = first.ids("transcripts"), server.dataset.list_items("transcripts")[0]["created_at"]
+        assert len(ids) == len(set(ids)) == 1200 and len(first.requests) == 12 + 1200
+        [state] = first.state
+        assert state.stream.stream_state.state == {"created_at": newest}
+        assert state.stream.stream_state.parent_state == {"transcripts_list": {"created_at": newest}}
+        assert not any("maximum number of partitions" in m.log.message for m in first.output.logs)
+        added = server.add_transcript()["id"]
+
+        second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+
+        assert second.ids("transcripts") == [added] and len(second.requests) == 2
+
+
 def test_given_an_updated_project_when_synced_again_then_only_that_project_is_fetched(server, config):
     first = first_sync(server, config, streams=("projects",))
     project = server.dataset.list_items("projects")[0]["id"]

@@ -1,4 +1,4 @@
-"""The connector: manifest.yaml run by the CDK, with config checks and a scope-aware check."""
+"""The connector: manifest.yaml run by the CDK, with config checks, a scope-aware check and memory bounds."""
 
 import logging
 from typing import Any, Iterator, List, Mapping, Optional
@@ -21,6 +21,7 @@ from source_meetlog.check import check_connection
 from source_meetlog.components.checkpoints import checkpoint_every_page
 from source_meetlog.components.known_ids import DELETED_AT_FIELD
 from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.partition_bounds import bound_partition_cursors, bound_pending_partitions
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
 
@@ -42,6 +43,8 @@ class SourceMeetlog(YamlDeclarativeSource):
                 self._config_error = error
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
+        # One detail partition per record: the CDK must not hold them all (components/partition_bounds.py).
+        bound_pending_partitions(self._concurrent_source, self.logger)
 
     @property
     def config_error(self) -> Optional[ConfigError]:
@@ -68,6 +71,7 @@ class SourceMeetlog(YamlDeclarativeSource):
         with SharedResponses().bound():
             streams = super().streams(config)
         checkpoint_every_page(streams)
+        bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
         return streams
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
