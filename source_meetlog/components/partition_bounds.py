@@ -1,15 +1,14 @@
-"""A sync's memory stays flat however many records it reads: the CDK holds a bounded number of detail partitions.
+"""Peak memory stays flat however many records a sync reads: the CDK holds a bounded number of partitions.
 
 Each public stream reads one detail partition per listed record (ChangedRecordsPartitionRouter), so
-20,000 transcripts are 20,000 partitions. At the CDK's defaults a full refresh held about 3.5 KB per
-partition, measured with tracemalloc (BENCHMARKS.md, "Peak RSS"): peak RSS went from 92 MB at
-2,000 transcripts to 188 MB at 20,000. Two CDK limits bound that, set here lower for this
-connector, where the manifest cannot reach them:
+20,000 transcripts are 20,000 partitions. At the CDK's defaults a full refresh held them by the
+thousand, and peak RSS went from 101 MB at 2,000 transcripts to 197 MB at 20,000 (BENCHMARKS.md,
+"Peak RSS before and after"). Two CDK limits bound that; the manifest reaches neither, so they are set here:
 
-- ThreadPoolManager's max_concurrent_tasks (10,000): partitions generated ahead of the workers,
-  and done futures kept until 10,000 of them are listed.
-- ConcurrentPerPartitionCursor's DEFAULT_MAX_PARTITIONS_NUMBER (25,000): a cursor built per partition
-  and kept after the partition closed, dropped only past that number, oldest closed one first.
+- ThreadPoolManager's max_concurrent_tasks (10,000): how far partition generation runs ahead of the
+  detail requests, and how many finished tasks' futures stay listed until pruned.
+- ConcurrentPerPartitionCursor's DEFAULT_MAX_PARTITIONS_NUMBER (25,000): how many partitions keep the
+  cursor built for them after they closed.
 """
 
 import logging
@@ -22,9 +21,9 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 )
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 
-# Partitions queued for the workers (at most 16) while one waits on the rate limit: a 60-a-minute
-# key uses one a second. Must stay above the partition generators, whose own tasks count too
-# (at most 16 // 2), or they would wait on each other for good.
+# Partitions made ahead of the detail requests: at 60 a minute a key reads one a second, and even
+# with no limit 200 outlast the generator's 0.1 s pause when the pool is full. Must exceed the
+# partition generators' own tasks (at most 16 // 2), which count too, or they would wait for good.
 PENDING_PARTITIONS = 200
 # Cursors kept, oldest closed partition's dropped first: five times the pending partitions, so that
 # an open partition's cursor is never dropped (harmless with a global cursor, but the CDK warns).
