@@ -127,7 +127,10 @@ def test_given_more_transcripts_than_the_cdk_holds_partitions_for_when_synced_tw
         assert len(ids) == len(set(ids)) == 1200 and len(first.requests) == 12 + 1200
         [state] = first.state
         assert state.stream.stream_state.state == {"created_at": newest}
-        assert state.stream.stream_state.parent_state == {"transcripts_list": {"created_at": newest}}
+        list_state = state.stream.stream_state.parent_state["transcripts_list"]
+        assert list_state["created_at"] == newest
+        not_final = {t["id"] for t in server.dataset.list_items("transcripts") if t["status"] not in ("completed", "failed")}
+        assert set(list_state.get("pending", {})) == not_final and set(list_state) <= {"created_at", "pending"}
         assert not any("maximum number of partitions" in m.log.message for m in first.output.logs)
         added = server.add_transcript()["id"]
 

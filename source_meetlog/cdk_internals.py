@@ -5,3 +5,99 @@ setup.py pins the CDK to the minor version these were read from, and
 unit_tests/test_cdk_internals.py checks every attribute named here, failing with its name and the
 CDK version when a release removes or renames one.
 """
+
+import logging
+import time
+from typing import Any, Iterable, List, Optional
+
+from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
+from airbyte_cdk.sources.concurrent_source.thread_pool_manager import ThreadPoolManager
+from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
+from airbyte_cdk.sources.message import MessageRepository
+
+# ------------------------------------------------------------------ the incremental streams' checkpoints, partitions and messages
+
+# Detail partitions made ahead of the detail requests: at 60 a minute a key reads one a second, and
+# even with no limit 200 outlast the generator's 0.1 s pause when the pool is full. Must exceed the
+# partition generators' own tasks (at most 16 // 2), which count too, or they would wait for good.
+PENDING_PARTITIONS = 200
+# Partition cursors kept, oldest closed partition's dropped first: five times the pending
+# partitions, so that an open partition's cursor is never dropped (harmless with a global cursor,
+# but the CDK warns).
+KEPT_PARTITION_CURSORS = 5 * PENDING_PARTITIONS
+
+
+def bound_pending_partitions(source: Any, logger: logging.Logger) -> None:
+    """One detail partition per listed record: the CDK must not queue them by the ten thousand.
+
+    A missing setting: ConcurrentSource.create (concurrent_source/concurrent_source.py) builds its
+    ThreadPoolManager without max_concurrent_tasks (default 10,000). Swapped for one with a bound,
+    over the same workers, in ConcurrentDeclarativeSource._concurrent_source
+    (declarative/concurrent_declarative_source.py), before read() makes the first task.
+    """
+    concurrent_source: ConcurrentSource = source._concurrent_source
+    workers = concurrent_source._threadpool._threadpool
+    concurrent_source._threadpool = ThreadPoolManager(workers, logger, max_concurrent_tasks=PENDING_PARTITIONS)
+
+
+def bound_partition_cursors(streams: Iterable[Any]) -> None:
+    """Closed detail partitions' cursors are not kept by the twenty-five thousand.
+
+    A missing setting: ConcurrentPerPartitionCursor.DEFAULT_MAX_PARTITIONS_NUMBER
+    (declarative/incremental/concurrent_partition_cursor.py, 25,000), set here per instance. Only
+    where the cursor is global (global_substream_cursor and a state that says so): it never reads a
+    partition's cursor again once the partition's slices are made. A per-partition state is left alone.
+    """
+    for cursor in _per_partition_cursors(streams):
+        if cursor.state.get("use_global_cursor"):
+            cursor.DEFAULT_MAX_PARTITIONS_NUMBER = KEPT_PARTITION_CURSORS
+
+
+def checkpoint_every_page(streams: Iterable[Any]) -> None:
+    """A state message each time a detail stream's committed list state moves (once per list page),
+    not at most every 600 s: at 60 requests a minute that is up to 600 details an interrupted sync
+    would fetch again.
+
+    A missing setting: ConcurrentPerPartitionCursor asks its _throttle_state_message whether to emit
+    (a time) or not (None), hard-wired to 600 s, and replaces _parent_state with a new object each
+    time its committed parent state moves (declarative/incremental/concurrent_partition_cursor.py).
+    Its _partition_router is our ChangedRecordsPartitionRouter, whose worth_a_checkpoint keeps a
+    state of every synced id (reconcile_deletions) from outweighing the records.
+    """
+    for cursor in _per_partition_cursors(streams):
+        _emit_when_the_parent_state_moves(cursor)
+
+
+def _emit_when_the_parent_state_moves(cursor: ConcurrentPerPartitionCursor) -> None:
+    ten_minute_throttle = cursor._throttle_state_message
+    worth_it = getattr(cursor._partition_router, "worth_a_checkpoint", lambda: True)
+    last_sent: List[Optional[object]] = [None]
+
+    def emit_on_each_new_parent_state() -> Optional[float]:
+        parent_state = cursor._parent_state
+        if parent_state is not None and parent_state is not last_sent[0] and worth_it():
+            last_sent[0] = parent_state
+            return time.time()
+        return ten_minute_throttle()
+
+    cursor._throttle_state_message = emit_on_each_new_parent_state  # type: ignore[method-assign]
+
+
+def message_repository_of(list_cursor: Any) -> MessageRepository:
+    """The message queue of a detail stream's list cursor, for deletion markers: they must reach the
+    destination before the state that forgets their ids. ConcurrentCursor keeps it as
+    _message_repository (streams/concurrent/cursor.py); no public accessor."""
+    return list_cursor._message_repository
+
+
+def config_of(source: Any) -> Any:
+    """The config the declarative source migrated and kept (ConcurrentDeclarativeSource._config,
+    declarative/concurrent_declarative_source.py): the entrypoint hands read() the raw one."""
+    return source._config
+
+
+def _per_partition_cursors(streams: Iterable[Any]) -> Iterable[ConcurrentPerPartitionCursor]:
+    for stream in streams:
+        cursor = getattr(stream, "cursor", None)
+        if isinstance(cursor, ConcurrentPerPartitionCursor):
+            yield cursor

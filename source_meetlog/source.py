@@ -17,11 +17,11 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
+from source_meetlog import cdk_internals
 from source_meetlog.check import check_connection
-from source_meetlog.components.checkpoints import checkpoint_every_page
-from source_meetlog.components.known_ids import DELETED_AT_FIELD
+from source_meetlog.components.deletion_markers import DELETED_AT_FIELD
+from source_meetlog.components.read_plans import ReadPlans
 from source_meetlog.components.shared_responses import SharedResponses
-from source_meetlog.components.partition_bounds import bound_partition_cursors, bound_pending_partitions
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
 
@@ -43,8 +43,8 @@ class SourceMeetlog(YamlDeclarativeSource):
                 self._config_error = error
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
-        # One detail partition per record: the CDK must not hold them all (components/partition_bounds.py).
-        bound_pending_partitions(self._concurrent_source, self.logger)
+        # One detail partition per record: the CDK must not hold them all.
+        cdk_internals.bound_pending_partitions(self, self.logger)
 
     @property
     def config_error(self) -> Optional[ConfigError]:
@@ -56,7 +56,7 @@ class SourceMeetlog(YamlDeclarativeSource):
         the CDK's entrypoint replaced the secret list with the whole api_key value meanwhile."""
         if self._config_error:
             raise self._config_error
-        return parse_config(self._config or config)
+        return parse_config(cdk_internals.config_of(self) or config)
 
     def check(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteConnectionStatus:
         try:
@@ -68,10 +68,10 @@ class SourceMeetlog(YamlDeclarativeSource):
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         # Each read builds its streams once: the requesters built here share one store of answers
         # (components/shared_responses.py), which goes when these streams go, with the sync.
-        with SharedResponses().bound():
+        with SharedResponses().bound(), ReadPlans().bound():
             streams = super().streams(config)
-        checkpoint_every_page(streams)
-        bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
+        cdk_internals.checkpoint_every_page(streams)
+        cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
         return streams
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:

@@ -1,11 +1,20 @@
-"""Reading and writing the API's timestamps, whatever precision a record carries."""
+"""Reading and writing the API's timestamps, in the formats manifest.yaml declares once."""
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from importlib import resources
+from typing import Any, Optional, Tuple
 
-# The API writes whole seconds (2026-05-08T09:14:22Z); fractions and offsets are read too.
-CURSOR_FORMATS = ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z")
-STATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+import yaml
+
+
+def _declared_formats() -> Tuple[str, Tuple[str, ...]]:
+    """manifest.yaml's definitions.cursor_formats: the format written, and those read."""
+    manifest = yaml.safe_load(resources.files("source_meetlog").joinpath("manifest.yaml").read_text())
+    formats = manifest["definitions"]["cursor_formats"]
+    return formats["written"], tuple(formats["read"])
+
+
+STATE_FORMAT, CURSOR_FORMATS = _declared_formats()
 
 
 def parse_cursor_value(value: Any) -> Optional[datetime]:
@@ -28,4 +37,6 @@ def parse_cursor_value(value: Any) -> Optional[datetime]:
 
 def format_cursor_value(moment: datetime) -> str:
     """Whole seconds, rounded down: a state may re-read a record, never skip one."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=0).strftime(STATE_FORMAT)

@@ -1,4 +1,4 @@
-"""Paging a list by `meta`, and stopping early only when the pages themselves prove it safe."""
+"""Paging the newest-first transcripts list by `meta`, stopping at the cursor only when the pages prove it safe."""
 
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
@@ -18,15 +18,15 @@ PAGE_SIZE = 100
 
 @dataclass
 class NewestFirstPagination(PaginationStrategy):
-    """Next page from `meta`; for a list documented newest first, stops at the cursor.
+    """Next page from `meta`; stops at the cursor while the pages are newest first, as documented.
 
     A list read newest first can stop at the first record older than where the last sync
     settled (the slice's start_time), so a daily sync reads one page. Only transcripts are
-    documented in that order ($parameters.documented_newest_first). Even then each page, and
-    the seam between pages, is checked: one record out of order and the list is read to its
-    end. Lists with no documented order (reports, projects) are always read to the end: a
-    first page that happens to be in order says nothing of the pages after it (a report made
-    today for an old meeting may sit on page 9).
+    documented in that order. Even then each page, and the seam between pages, is checked: one
+    record out of order and the list is read to its end. With reconcile_deletions every id must
+    be seen, so the list is read to its end too. (Lists with no documented order, reports and
+    projects, take the manifest's stock list_paginator: a first page that happens to be in order
+    says nothing of the pages after it.)
 
     <- page 1 created_at [10:05, 10:01, 09:58], slice start 10:00, in order  -> None (stop)
     <- page 1 created_at [10:05, 09:58, 10:01], slice start 10:00            -> 2 (read on)
@@ -42,9 +42,7 @@ class NewestFirstPagination(PaginationStrategy):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self.cursor_field = parameters.get("cursor_field", self.cursor_field)
         # Reconciling deletions needs every id listed, so the whole list is read then.
-        self._stops_at_cursor = bool(parameters.get("documented_newest_first")) and not self.config.get(
-            "reconcile_deletions"
-        )
+        self._stops_at_cursor = not self.config.get("reconcile_deletions")
 
     @property
     def initial_token(self) -> Optional[Any]:
