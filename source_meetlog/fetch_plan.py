@@ -38,6 +38,11 @@ STATE_BYTES_BUDGET = 0.05
 MARKERS_PER_PAGE = 3
 
 
+def _ceil_second(moment: datetime) -> datetime:
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
+
+
 def fingerprint(record: Mapping[str, Any]) -> str:
     """A record as sent -> 16 hex digits that change when any field does."""
     return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
@@ -94,7 +99,8 @@ class FetchPlan:
         self._handed_out: Set[str] = set()
         self._seen_pending: Set[str] = set()
         self.listed: Set[str] = set()
-        self.unreliable = False
+        self.unreliable = False  # some records may not have been seen: nothing is called gone
+        self.read_to_the_end = False  # the last page was read: the list named every record
         self._newest: Optional[datetime] = None
         self._page = _Page()
         self._progress = self._progress_of_this_attempt()
@@ -111,6 +117,7 @@ class FetchPlan:
     def new_read(self) -> None:
         """The list is read (again) from page 1: what was handed out stays handed out."""
         self._page = _Page()
+        self.read_to_the_end = False
         if isinstance(self._progress, ListOrderProgress):
             self._progress = ListOrderProgress(read_at=self._progress.read_at)
         saved = self._saved.progress
@@ -146,11 +153,13 @@ class FetchPlan:
             return None
         return self._hand_out(Fetch(record_id), final)
 
-    def page_done(self) -> None:
-        """Every fetch of the page just read is handed out: commit what a checkpoint may say."""
+    def page_done(self, next_item: Optional[Mapping[str, Any]] = None) -> None:
+        """Every fetch of the page just read is handed out: commit what a checkpoint may say.
+        `next_item`: the first item of the next page, if any (the seam between the two)."""
+        seam = parse_cursor_value(next_item.get(self._rules.cursor_field)) if next_item is not None else None
         with self._lock:
             if self._page.cursors or self._page.ids:
-                self._progress = self._extended_progress()
+                self._progress = self._extended_progress(seam)
             self._committed_progress = self._merged_progress()
             self._committed_pending = dict(self._pending)
             self._state = None
@@ -158,7 +167,8 @@ class FetchPlan:
     def finish(self) -> List[Fetch]:
         """The list is read: the pending records it did not settle, to re-check one request each."""
         rechecks: List[Fetch] = []
-        whole_list = not (self._rules.newest_first and not self._rules.reconcile_deletions)
+        # A newest-first list may have stopped at the cursor; the others are always read whole.
+        whole_list = self.read_to_the_end or not self._rules.newest_first
         for record_id, last_sent in self._saved.pending.items():
             if record_id in self._seen_pending or record_id in self._handed_out:
                 continue
@@ -242,7 +252,9 @@ class FetchPlan:
     def _next_cursor(self) -> Optional[str]:
         if self.unreliable or self._newest is None:
             return self._saved.cursor  # stay where the last sync settled
-        return format_cursor_value(min(self._newest, self._read_at))
+        reached = min(self._newest, self._read_at)
+        saved = parse_cursor_value(self._saved.cursor)
+        return format_cursor_value(max(reached, saved) if saved is not None else reached)  # never backwards
 
     def _next_synced_ids(self) -> Optional[Set[str]]:
         if not self._rules.reconcile_deletions:
@@ -286,13 +298,22 @@ class FetchPlan:
             return NewestFirstProgress(ranges=())
         return ListOrderProgress(read_at=format_cursor_value(self._read_at))
 
-    def _extended_progress(self):
-        """This attempt's progress once the current page is handed out."""
+    def _extended_progress(self, seam: Optional[datetime]):
+        """This attempt's progress once the current page is handed out.
+
+        Newest first, the page's records span [oldest, newest]. A record of the next page may share
+        the oldest value (the seam): then only the values above the seam count as done. Bounds are
+        whole seconds: the oldest rounded up, the newest down (never past the read), so that the
+        range never takes in a record that was not handed out.
+        """
         if isinstance(self._progress, NewestFirstProgress):
-            if not self._page.cursors:
+            done = [v for v in self._page.cursors if seam is None or v > seam]
+            if not done:
                 return self._progress
-            high = min(max(self._page.cursors), self._read_at)
-            return self._progress.including(min(self._page.cursors), high)
+            low, high = _ceil_second(min(done)), min(max(done), self._read_at).replace(microsecond=0)
+            if low > high:
+                return self._progress
+            return self._progress.including(low, high)
         return ListOrderProgress(read_at=self._progress.read_at, pages=(self._progress.pages or 0) + 1,
                                  after=tuple(self._page.ids[-MARKERS_PER_PAGE:]) or self._progress.after)
 

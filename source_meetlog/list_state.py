@@ -38,16 +38,15 @@ _LEGACY_FINGERPRINT_SIZE = 8
 
 @dataclass(frozen=True)
 class NewestFirstProgress:
-    """Records of a newest-first list whose cursor value lies in a range were handed out.
+    """Records of a newest-first list whose cursor value lies in a range [low, high] were handed out.
 
-    Ranges are open below (a record with the oldest value seen may sit on the next page) and
-    closed above; one per attempt at most, merged where they meet.
+    One range per attempt at most, merged where they meet.
     """
 
     ranges: Tuple[Tuple[datetime, datetime], ...] = ()
 
     def covers(self, value: Optional[datetime]) -> bool:
-        return value is not None and any(low < value <= high for low, high in self.ranges)
+        return value is not None and any(low <= value <= high for low, high in self.ranges)
 
     def including(self, low: datetime, high: datetime) -> "NewestFirstProgress":
         """This attempt's one range, widened by a page whose values lie in [low, high]."""

@@ -10,8 +10,10 @@ from airbyte_cdk.sources.declarative.decoders import JsonDecoder
 
 # Never reach a destination: list records only name the details to fetch.
 LIST_TOTAL_FIELD = "_meetlog_list_total"
-# The page an item came from: progress is committed a page at a time (sync_progress.py).
+# The page an item came from, and how many the list has: progress is committed a page at a time,
+# and a list read to its last page names every record (fetch_plan.py).
 LIST_PAGE_FIELD = "_meetlog_list_page"
+LIST_PAGES_FIELD = "_meetlog_list_pages"
 # Stands for a page whose `items` is not a list while meta.total promises records.
 PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
 
@@ -19,7 +21,7 @@ PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
 @dataclass
 class ListPageExtractor(RecordExtractor):
     """<- {"items": [{"id": "a"}, {"id": "b"}], "meta": {"total": 137, …}}
-    -> {"id": "a", "_meetlog_list_total": 137, "_meetlog_list_page": 1}, {"id": "b", …}
+    -> {"id": "a", "_meetlog_list_total": 137, "_meetlog_list_page": 1, "_meetlog_list_pages": 2}, {"id": "b", …}
 
     Records are added or deleted while a long list is paged (page drift): a changed total is
     how the partition router learns it must read the list again so that nothing is skipped.
@@ -47,8 +49,10 @@ class ListPageExtractor(RecordExtractor):
                            LIST_TOTAL_FIELD: total}
                 continue
             page = meta.get("page") if isinstance(meta, dict) else None
+            pages = meta.get("total_pages") if isinstance(meta, dict) else None
             for item in items:
                 if isinstance(item, dict):
                     item[LIST_TOTAL_FIELD] = total
                     item[LIST_PAGE_FIELD] = page
+                    item[LIST_PAGES_FIELD] = pages
                     yield item

@@ -19,7 +19,7 @@ from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_meetlog import cdk_internals
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
-from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
+from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
 from source_meetlog.components.read_plans import ReadPlans
 from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.components.deletion_markers import deletion_marker
@@ -100,12 +100,14 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 item = record.data
                 totals.add(item.get(LIST_TOTAL_FIELD))
                 if item.get(LIST_PAGE_FIELD) != page:
-                    plan.page_done()  # every fetch of the page before is handed out: a checkpoint may say so
+                    plan.page_done(next_item=item)  # every fetch of the page before is handed out
                     page = item.get(LIST_PAGE_FIELD)
                 if PAGE_WITHOUT_ITEMS in item:
                     plan.unreliable = True
                     self._report_page_without_items(item)
                     continue
+                if page is not None and page == item.get(LIST_PAGES_FIELD):
+                    plan.read_to_the_end = True
                 record_id = item.get(parent_key)
                 self._report_odd_item(item, record_id)
                 fetch = plan.see(item, page, record_id)

@@ -8,22 +8,21 @@ is its own (the transcripts list is newest first; the reports and projects lists
 The state a stream writes (global substream cursor, the list as its incremental parent):
 
     {"use_global_cursor": true, "state": {"created_at": T}, "lookback_window": <seconds the read took>,
-     "parent_state": {"transcripts_list": {"created_at": T}}}
+     "parent_state": {"transcripts_list": {"created_at": T, "pending": {<id>: <fingerprint>}}}}
 
 The list's cursor (`parent_state`) is the one the next read resumes from; `state` is the newest
-detail emitted.
+detail emitted; `pending` names the records that were not final when sent (list_state.py).
 
 Manifest and component conditions quoted in the docstrings below:
 - `cursor.lookback_window: "P{{ config.get('lookback_window_days') or 0 }}D"`: the list partition
   starts at the list cursor less that many days;
-- ChangedRecordsPartitionRouter._may_have_changed: a listed record gets a detail request when
+- FetchPlan._may_have_changed (fetch_plan.py): a listed record gets a detail request when
   `cursor_value > start_time` of the list partition (`>=` when start_time is start_date itself);
-- SettledPoint: the list cursor settles at the newest final record, but at most at
-  `oldest not-final record − 1 s`; a record not final for MAX_UNSETTLED_AGE (7 days) counts as final;
+- FetchPlan: the list cursor moves to the newest record listed (at most to the second before the
+  list was read), past pending records, which `pending` keeps until they are final or gone;
 - list_retriever's record_filter: `record['created_at'] >= config['start_date']`.
 
-Times are hours from T, midnight UTC two days ago (two to three days before now), so that "not
-final for 7 days", which SettledPoint measures from now, means the same on any day the tests run.
+Times are hours from T, midnight UTC two days ago.
 """
 
 import json
@@ -318,8 +317,8 @@ class MeetlogIncrementalSuite:
     def test_given_a_read_stopped_on_page_2_when_resumed_then_page_1_details_are_not_requested_again(self) -> None:
         """State T. Page 1 of 2: a T+3h, b T+2h; page 2: c T+1h, d T+30min, whose detail answers 500 on all 6
         attempts, so the stream fails after a, b and c. Once page 2's first record, c, is handed out and every
-        detail before it emitted, the state says a and b were sent (sync_progress.py). Read 2, given the last
-        state, lists both pages again and requests only c and d (a's and b's details are not mocked)."""
+        detail before it emitted, the state's `progress` says page 1 was sent (list_state.py). Read 2, given the
+        last state, lists both pages again and requests only c and d (a's and b's details are not mocked)."""
         a, b, c, d = (self.listed(name, at(hours)) for name, hours in (("a", 3), ("b", 2), ("c", 1), ("d", 0.5)))
         page_1 = (self.list_request(page=1), self.list_page([a, b], page=1, total_pages=2, total=4))
         page_2 = (self.list_request(page=2), self.list_page([c, d], page=2, total_pages=2, total=4))
@@ -334,7 +333,7 @@ class MeetlogIncrementalSuite:
 
         self.assertEqual(sorted(self.ids(second)), ["c", "d"])
         self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
-        self.assertNotIn("handed_out_this_sync", json.dumps(self.last_state(second)))
+        self.assertNotIn("progress", self.last_state(second)["parent_state"][self.list_stream])
 
     def test_given_list_page_2_failing_for_good_when_read_then_state_stays_at_the_old_cursor(self) -> None:
         """State T. Page 1 of 2: a T+2h, b T+1h (both after T, so even a newest-first list goes on to page 2); page 2
@@ -368,87 +367,95 @@ class MeetlogIncrementalSuite:
 
 class MeetlogNotFinalRecordSuite(MeetlogIncrementalSuite):
     """The cases of a stream whose records have a status (transcripts, reports): a record not final yet
-    ("processing") is fetched, and the list cursor does not pass it until it is final."""
+    ("processing") is sent as it is and remembered by id in `pending`; the cursor moves on at once, and
+    the record is sent again once it is final, however long that takes."""
 
     STATUS_FIELD: str
     # A heavy field that is empty while processing and filled once final (text, content), and its final value.
     FINAL_FIELD: str
     FINAL_VALUE: str
 
-    def test_given_processing_record_newer_than_state_when_read_then_emitted_and_list_cursor_held_before_it(
+    def pending(self, state: Dict[str, Any]) -> List[str]:
+        return sorted(state["parent_state"][self.list_stream].get("pending", {}))
+
+    def test_given_processing_record_newer_than_state_when_read_then_emitted_pending_and_the_cursor_moves_past_it(
         self,
     ) -> None:
         """State T. Listed: a T+3h completed, p T+1h processing, d T−1h. a and p are newer than T, so both
-        details are fetched and p is emitted as it is, processing. SettledPoint: newest final a T+3h, oldest
-        not final p T+1h, so the list cursor is min(T+1h − 1 s, T+3h) = T+00:59:59 — not T+3h, although a is
-        newer and final, and not T+1h, which would skip p next time (`T+1h > T+1h` is false)."""
+        details are fetched and p is emitted as it is, processing. The list cursor moves to the newest, a T+3h,
+        and p is kept in `pending`."""
         a, p, d = self.listed("a", at(3)), self.listed("p", at(1), status="processing"), self.listed("d", at(-1))
 
         output = self.read([self.one_page([a, p, d]), *self.details([a, p])], self.state(at(0)))
 
         self.assertEqual(self.ids(output), ["a", "p"])
         self.assertEqual(self.records(output)["p"][self.STATUS_FIELD], "processing")
-        self.assertEqual(self.list_cursor(self.last_state(output)), at(1, seconds=-1))
+        state = self.last_state(output)
+        self.assertEqual((self.list_cursor(state), self.pending(state)), (at(3), ["p"]))
 
-    def test_given_held_state_and_record_now_completed_when_read_then_fetched_again_with_its_final_fields(self) -> None:
-        """Read 1, state T: a T+3h completed, p T+1h processing; the list cursor is held at T+00:59:59.
-        Read 2, given that state: p is now completed, with its final text. T+1h > T+00:59:59, so p's detail is
-        fetched again and emitted final (a too: T+3h is past the held cursor). Nothing holds the cursor now:
-        it advances to a, T+3h."""
+    def test_given_a_pending_record_still_processing_on_the_list_when_read_then_no_request_and_still_pending(self) -> None:
+        """Read 1 leaves p pending. Read 2: the list still shows p processing, so it costs nothing (p's detail
+        is not mocked), nothing is emitted, and p stays pending."""
+        a, p = self.listed("a", at(3)), self.listed("p", at(1), status="processing")
+        listing = self.one_page([a, p])
+        first = self.read([listing, *self.details([a, p])], self.state(at(0)))
+
+        second = self.read([listing], self.as_state_messages(self.last_state(first)))
+
+        self.assertEqual(self.ids(second), [])
+        self.assertEqual(self.pending(self.last_state(second)), ["p"])
+
+    def test_given_a_pending_record_now_completed_when_read_then_fetched_again_with_its_final_fields(self) -> None:
+        """Read 1: a T+3h completed, p T+1h processing; the cursor is at T+3h and p pending. Read 2: the list
+        shows p completed; T+1h is behind the cursor, but p is pending, so its detail is fetched and emitted
+        with its final text, and p leaves `pending`. a is not fetched again."""
         a, p, d = self.listed("a", at(3)), self.listed("p", at(1), status="processing"), self.listed("d", at(-1))
         first = self.read([self.one_page([a, p, d]), *self.details([a, p])], self.state(at(0)))
-        held = self.last_state(first)
-        self.assertEqual(self.list_cursor(held), at(1, seconds=-1))
 
         p_final = dict(p, **{self.STATUS_FIELD: "completed"})
         final_detail = self.detail_of(p_final, **{self.FINAL_FIELD: self.FINAL_VALUE})
         second = self.read(
-            [
-                self.one_page([a, p_final, d]),
-                *self.details([a]),
-                (self.detail_request("p"), final_detail.build()),
-            ],
-            self.as_state_messages(held),
+            [self.one_page([a, p_final, d]), (self.detail_request("p"), final_detail.build())],
+            self.as_state_messages(self.last_state(first)),
         )
 
-        self.assertEqual(self.ids(second), ["a", "p"])
+        self.assertEqual(self.ids(second), ["p"])
         self.assertEqual(self.records(second)["p"], final_detail.record)
-        self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
+        state = self.last_state(second)
+        self.assertEqual((self.list_cursor(state), self.pending(state)), (at(3), []))
 
-    def test_given_failed_record_when_read_then_it_is_final_and_does_not_hold_the_cursor(self) -> None:
+    def test_given_failed_record_when_read_then_it_is_final_and_not_pending(self) -> None:
         """State T. Listed: a T+2h completed, f T+1h failed. "failed" is in FINAL_STATUSES (its fields will not
-        change any more), so nothing holds the list cursor: it advances to a, T+2h."""
+        change any more), so f is not kept pending; the list cursor advances to a, T+2h."""
         a, f = self.listed("a", at(2)), self.listed("f", at(1), status="failed")
 
         output = self.read([self.one_page([a, f]), *self.details([a, f])], self.state(at(0)))
 
         self.assertEqual(self.ids(output), ["a", "f"])
-        self.assertEqual(self.list_cursor(self.last_state(output)), at(2))
+        state = self.last_state(output)
+        self.assertEqual((self.list_cursor(state), self.pending(state)), (at(2), []))
 
-    def test_given_processing_record_older_than_7_days_when_read_then_it_does_not_hold_the_cursor(self) -> None:
-        """State T−10 days. Listed: a T−9d+3h completed, s T−9d+1h processing, d T−11d. s is newer than the
-        state, so it is fetched, but it has not been final for about 11 days (T is two to three days ago),
-        more than MAX_UNSETTLED_AGE (7 days): SettledPoint counts it as final, and the cursor advances to a,
-        T−9d+3h, instead of being held behind s on every sync from now on."""
-        start = -10 * 24
-        a = self.listed("a", at(start + 24 + 3))
-        s = self.listed("s", at(start + 24 + 1), status="processing")
-        d = self.listed("d", at(start - 24))
+    def test_given_a_record_processing_for_30_days_when_it_completes_then_the_next_read_emits_it(self) -> None:
+        """No age cutoff: s was created 30 days before T and was processing when read 1 sent it. Read 2, with
+        s completed, fetches and emits it with its final text."""
+        s = self.listed("s", at(-30 * 24), status="processing")
+        first = self.read([self.one_page([s]), *self.details([s])], self.state(at(-31 * 24)))
+        self.assertEqual(self.pending(self.last_state(first)), ["s"])
 
-        output = self.read([self.one_page([a, s, d]), *self.details([a, s])], self.state(at(start)))
+        s_final = dict(s, **{self.STATUS_FIELD: "completed"})
+        final_detail = self.detail_of(s_final, **{self.FINAL_FIELD: self.FINAL_VALUE})
+        second = self.read([self.one_page([s_final]), (self.detail_request("s"), final_detail.build())],
+                           self.as_state_messages(self.last_state(first)))
 
-        self.assertEqual(self.ids(output), ["a", "s"])
-        self.assertEqual(self.list_cursor(self.last_state(output)), at(start + 24 + 3))
+        self.assertEqual(self.records(second)["s"], final_detail.record)
+        self.assertEqual(self.pending(self.last_state(second)), [])
 
-    def test_given_processing_record_5_days_old_when_read_then_it_still_holds_the_cursor(self) -> None:
-        """The other side of MAX_UNSETTLED_AGE: state T−4d, p at T−3d processing (5 to 6 days before now,
-        since T is two to three days ago), a T−3d+3h completed. That is within the 7 days, so p still holds
-        the list cursor at T−3d − 1 s."""
-        start = -4 * 24
-        a = self.listed("a", at(start + 24 + 3))
-        p = self.listed("p", at(start + 24), status="processing")
+    def test_given_a_pending_record_no_longer_listed_when_the_whole_list_is_read_then_it_is_forgotten(self) -> None:
+        """Read 1 leaves p pending. Read 2 lists only a (p was deleted) on the list's only page, so the list
+        named every record and p is gone: no request for it, and it leaves `pending`."""
+        a, p = self.listed("a", at(3)), self.listed("p", at(1), status="processing")
+        first = self.read([self.one_page([a, p]), *self.details([a, p])], self.state(at(0)))
 
-        output = self.read([self.one_page([a, p]), *self.details([a, p])], self.state(at(start)))
+        second = self.read([self.one_page([a])], self.as_state_messages(self.last_state(first)))
 
-        self.assertEqual(self.ids(output), ["a", "p"])
-        self.assertEqual(self.list_cursor(self.last_state(output)), at(start + 24, seconds=-1))
+        self.assertEqual(self.pending(self.last_state(second)), [])

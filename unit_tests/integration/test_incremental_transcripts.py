@@ -97,17 +97,72 @@ class TestTranscriptsIncremental(MeetlogNotFinalRecordSuite, TestCase):
 
     # ------------------------------------------------------------------ the other cursor formats the manifest accepts
 
-    def test_given_processing_transcript_with_fractional_seconds_when_read_then_cursor_held_before_it(self) -> None:
+    def test_given_processing_transcript_with_fractional_seconds_when_read_then_pending_and_cursor_at_the_newest(self) -> None:
         """State T. Listed: a T+3h completed, p T+1h+0.25 s processing ('%Y-%m-%dT%H:%M:%S.%fZ', one of the
-        manifest's cursor_datetime_formats). Both are fetched, the read succeeds, and the list cursor is held
-        before p: T <= cursor < T+1h."""
+        manifest's cursor_formats). Both are fetched, p is pending, and the list cursor is at a, T+3h."""
         a = self.listed("a", at(3))
         p = self.listed("p", at(1).replace("Z", ".250Z"), status="processing")
 
         output = self.read([self.one_page([a, p]), *self.details([a, p])], self.state(at(0)))
 
         self.assertEqual(self.ids(output), ["a", "p"])
-        self.assertTrue(at(0) <= self.list_cursor(self.last_state(output)) < at(1), self.last_state(output))
+        state = self.last_state(output)
+        self.assertEqual((self.list_cursor(state), self.pending(state)), (at(3), ["p"]))
+
+    # ------------------------------------------------------------------ pending transcripts the list no longer reaches
+
+    def pending_p_behind_newer_pages(self):
+        """Read 1: page 1 of 2 a T+3h, b T+2h; page 2 p T+1h processing; all fetched, the cursor at a, p pending.
+        Returns (page 1 as read 2 sees it, p, the state after read 1). Read 2's page 1 ends with b, before
+        the cursor: paging stops there, and p's page is not read."""
+        a, b, p = self.listed("a", at(3)), self.listed("b", at(2)), self.listed("p", at(1), status="processing")
+        page_1 = (self.list_request(page=1), self.list_page([a, b], page=1, total_pages=2, total=3))
+        first = self.read(
+            [page_1, (self.list_request(page=2), self.list_page([p], page=2, total_pages=2, total=3)),
+             *self.details([a, b, p])],
+            self.state(at(0)),
+        )
+        return page_1, p, self.last_state(first)
+
+    def test_given_a_pending_transcript_older_than_the_pages_read_when_unchanged_then_one_request_and_nothing_emitted(self) -> None:
+        """Read 2: p costs its one detail request, answers as before (the same fingerprint), and is not emitted."""
+        page_1, p, state = self.pending_p_behind_newer_pages()
+
+        second = self.read(
+            [page_1, *self.details([p])],
+            self.as_state_messages(state),
+        )
+
+        self.assertEqual(self.ids(second), [])
+        self.assertEqual(self.pending(self.last_state(second)), ["p"])
+
+    def test_given_a_pending_transcript_older_than_the_pages_read_when_it_completes_then_emitted_final(self) -> None:
+        """As above, but p's detail now answers completed with its text: it is emitted and leaves `pending`."""
+        page_1, p, state = self.pending_p_behind_newer_pages()
+        final = self.detail_of(dict(p, status="completed"), text=self.FINAL_VALUE)
+
+        second = self.read(
+            [page_1, (self.detail_request("p"), final.build())],
+            self.as_state_messages(state),
+        )
+
+        self.assertEqual(self.records(second)["p"], final.record)
+        self.assertEqual(self.pending(self.last_state(second)), [])
+
+    def test_given_a_pending_transcript_older_than_the_pages_read_when_its_detail_is_404_then_forgotten(self) -> None:
+        """p was deleted: its re-check answers 404, which the detail requester ignores (deleted_since_listed),
+        so nothing is emitted and p leaves `pending`: it costs no request from the next sync on."""
+        from .response_builder import not_found_response
+
+        page_1, p, state = self.pending_p_behind_newer_pages()
+
+        second = self.read(
+            [page_1, (self.detail_request("p"), not_found_response())],
+            self.as_state_messages(state),
+        )
+
+        self.assertEqual(self.ids(second), [])
+        self.assertEqual(self.pending(self.last_state(second)), [])
 
     def test_given_transcript_half_a_second_after_state_when_read_then_fetched(self) -> None:
         """State T. Listed: b at T+0.5 s ('…T00:00:00.500Z'), which is after T, so b is fetched and emitted."""
