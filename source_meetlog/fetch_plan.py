@@ -334,8 +334,10 @@ class _PrefixSkip:
     (the last ids of the last page it finished) was handed out, unless it is newer than that read.
 
     markers [m1, m2, m3], read_at R: skip old records (cursor <= R) until a marker shows; after a
-    marker, skip only markers; the first other old record is new ground. With no marker in sight
-    by the page after the last one finished (all deleted), stop skipping: fetch again, lose nothing.
+    marker, skip only markers; the first other old record is new ground. Past the pages that attempt
+    finished, stop skipping: records it finished that insertions pushed further are fetched again.
+    (Only if every marker was deleted between the attempts can a record that moved onto those pages
+    in their place be skipped: a few records, only then.)
     """
 
     def __init__(self, progress: Optional[ListOrderProgress]) -> None:
@@ -347,7 +349,7 @@ class _PrefixSkip:
 
     def page_begins(self) -> None:
         self._page += 1
-        if self._progress is not None and self._page > (self._progress.pages or 0) + 1:
+        if self._progress is not None and self._page > (self._progress.pages or 0):
             self.passed = True
 
     def covers(self, record_id: str, cursor_value: Optional[datetime]) -> bool:
