@@ -3,7 +3,7 @@ from setuptools import find_packages, setup
 VERSION = "0.1.0"
 
 MAIN_REQUIREMENTS = [
-    "airbyte-cdk>=7.39,<8",
+    "airbyte-cdk~=7.39.1",  # the version cdk_internals.py was read from (README: moving to a newer CDK)
     "requests>=2.31,<3",
     "pendulum>=3.0,<4",
 ]

@@ -8,12 +8,33 @@ CDK version when a release removes or renames one.
 
 import logging
 import time
+from importlib.metadata import version
 from typing import Any, Iterable, List, Optional
 
 from airbyte_cdk.sources.concurrent_source.concurrent_source import ConcurrentSource
 from airbyte_cdk.sources.concurrent_source.thread_pool_manager import ThreadPoolManager
 from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor import ConcurrentPerPartitionCursor
 from airbyte_cdk.sources.message import MessageRepository
+
+
+
+class CdkInternalMissing(AttributeError):
+    """A CDK release removed or renamed something this module relies on: say which, and where."""
+
+    def __init__(self, owner: Any, attribute: str) -> None:
+        name = owner.__name__ if isinstance(owner, type) else type(owner).__name__
+        super().__init__(
+            f"airbyte-cdk {version('airbyte-cdk')} has no {name}.{attribute}, which source_meetlog/cdk_internals.py "
+            "relies on: keep the CDK at the version setup.py pins, or adapt cdk_internals.py to the new release."
+        )
+
+
+def _private(owner: Any, attribute: str) -> Any:
+    try:
+        return getattr(owner, attribute)
+    except AttributeError:
+        raise CdkInternalMissing(owner, attribute) from None
+
 
 # ------------------------------------------------------------------ the incremental streams' checkpoints, partitions and messages
 
@@ -35,8 +56,8 @@ def bound_pending_partitions(source: Any, logger: logging.Logger) -> None:
     over the same workers, in ConcurrentDeclarativeSource._concurrent_source
     (declarative/concurrent_declarative_source.py), before read() makes the first task.
     """
-    concurrent_source: ConcurrentSource = source._concurrent_source
-    workers = concurrent_source._threadpool._threadpool
+    concurrent_source: ConcurrentSource = _private(source, "_concurrent_source")
+    workers = _private(_private(concurrent_source, "_threadpool"), "_threadpool")
     concurrent_source._threadpool = ThreadPoolManager(workers, logger, max_concurrent_tasks=PENDING_PARTITIONS)
 
 
@@ -50,6 +71,7 @@ def bound_partition_cursors(streams: Iterable[Any]) -> None:
     """
     for cursor in _per_partition_cursors(streams):
         if cursor.state.get("use_global_cursor"):
+            _private(cursor, "DEFAULT_MAX_PARTITIONS_NUMBER")
             cursor.DEFAULT_MAX_PARTITIONS_NUMBER = KEPT_PARTITION_CURSORS
 
 
@@ -69,8 +91,9 @@ def checkpoint_every_page(streams: Iterable[Any]) -> None:
 
 
 def _emit_when_the_parent_state_moves(cursor: ConcurrentPerPartitionCursor) -> None:
-    ten_minute_throttle = cursor._throttle_state_message
-    worth_it = getattr(cursor._partition_router, "worth_a_checkpoint", lambda: True)
+    ten_minute_throttle = _private(cursor, "_throttle_state_message")
+    worth_it = getattr(_private(cursor, "_partition_router"), "worth_a_checkpoint", lambda: True)
+    _private(cursor, "_parent_state")
     last_sent: List[Optional[object]] = [None]
 
     def emit_on_each_new_parent_state() -> Optional[float]:
@@ -87,13 +110,13 @@ def message_repository_of(list_cursor: Any) -> MessageRepository:
     """The message queue of a detail stream's list cursor, for deletion markers: they must reach the
     destination before the state that forgets their ids. ConcurrentCursor keeps it as
     _message_repository (streams/concurrent/cursor.py); no public accessor."""
-    return list_cursor._message_repository
+    return _private(list_cursor, "_message_repository")
 
 
 def config_of(source: Any) -> Any:
     """The config the declarative source migrated and kept (ConcurrentDeclarativeSource._config,
     declarative/concurrent_declarative_source.py): the entrypoint hands read() the raw one."""
-    return source._config
+    return _private(source, "_config")
 
 
 def _per_partition_cursors(streams: Iterable[Any]) -> Iterable[ConcurrentPerPartitionCursor]:
