@@ -31,8 +31,9 @@ from source_meetlog.list_state import ListOrderProgress, ListState, NewestFirstP
 # Statuses after which a transcript's or report's fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
 # With reconcile_deletions every state carries every id synced (list_state.py): all the state
-# messages of a sync together stay under this share of the record bytes it sends.
-STATE_BYTES_BUDGET = 0.05
+# messages of a sync together stay under 5% of the record bytes it sends. A checkpoint waits for
+# 33 times its own size in records (3%), leaving the rest for the final state.
+STATE_BYTES_BUDGET = 0.03
 # Ids that mark where an interrupted read of an unordered list stopped: a few, so that one of
 # them deleted between the attempts still leaves the place findable.
 MARKERS_PER_PAGE = 3
