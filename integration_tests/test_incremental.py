@@ -239,3 +239,92 @@ def test_given_a_legacy_single_cursor_state_when_synced_then_it_resumes_from_tha
     sync = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=state)
 
     assert sync.ids("transcripts") == [transcripts[0]["id"]]
+
+
+# ------------------------------------------------------------------------------ pending records (fetch_plan.py)
+
+
+def test_given_one_pending_transcript_and_150_newer_when_synced_without_change_then_two_requests_and_nothing_emitted():
+    """The pending transcript is on page 2 of the newest-first list, behind 150 newer ones: the cursor has
+    moved past it, so a sync reads page 1 only, and re-checks it with one detail request."""
+    from datetime import datetime, timedelta, timezone
+
+    with MeetlogServer(dataset=build_dataset(transcripts=0, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        config = config_for(server, server.add_key())
+        two_days_ago = datetime.now(timezone.utc) - timedelta(days=2)
+        pending = server.add_transcript(status="processing", created_at=two_days_ago)["id"]
+        for minutes in range(150):
+            server.add_transcript(created_at=two_days_ago + timedelta(minutes=minutes + 1))
+        first = first_sync(server, config, streams=("transcripts",))
+
+        unchanged = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+        assert unchanged.errors == [] and unchanged.output.records == []
+        assert len(unchanged.requests) == 2 and len(unchanged.detail_requests("transcripts")) == 1
+
+        server.update_transcript(pending, status="completed", text="Итог", summary="Готово")
+        completed = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=unchanged.state)
+
+    assert len(completed.requests) == 2
+    [final] = completed.records("transcripts")
+    assert (final["id"], final["status"], final["text"]) == (pending, "completed", "Итог")
+    assert "pending" not in completed.state[0].stream.stream_state.parent_state["transcripts_list"]
+
+
+def test_given_a_transcript_pending_for_30_days_when_it_completes_then_the_next_sync_emits_it(server, config):
+    from datetime import datetime, timedelta, timezone
+
+    month_old = server.add_transcript(status="processing", created_at=datetime.now(timezone.utc) - timedelta(days=30))["id"]
+    first = first_sync(server, config, streams=("transcripts",))
+    server.update_transcript(month_old, status="completed", text="Наконец", summary="Готово")
+
+    second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+
+    assert [(r["id"], r["status"], r["text"]) for r in second.records("transcripts")] == [(month_old, "completed", "Наконец")]
+
+
+@pytest.mark.parametrize("transcripts", [1000, 4000])
+def test_given_a_large_first_sync_then_no_state_message_is_larger_than_at_1000_transcripts_nor_64_kb(transcripts):
+    """The state does not grow with the records synced: while the list is read it holds a created_at range
+    (list_state.py), not the ids handed out. 1,000: every state under the bound; 4,000: the same bound."""
+    with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=0, projects=0),
+                       requests_per_window=None) as server:
+        sync = first_sync(server, config_for(server, server.add_key()), streams=("transcripts",))
+
+    from airbyte_cdk.models import AirbyteStateMessageSerializer
+    import json
+
+    sizes = [len(json.dumps(AirbyteStateMessageSerializer.dump(m.state))) for m in sync.output.state_messages]
+    assert len(sizes) >= transcripts // 100, "a checkpoint per list page"
+    assert max(sizes) < 2_000, max(sizes)  # about 1 kB at 1,000 transcripts, and at 4,000
+
+
+def test_given_a_state_written_by_0_1_0_when_synced_then_nothing_is_lost_and_no_more_is_fetched_than_0_1_0_would(server, config):
+    """0.1.0 held the list cursor one second short of the oldest transcript not final yet, and an interrupted
+    sync left the fingerprints of what it had handed out (`handed_out_this_sync`). Here the cursor is held
+    short of transcript 5 and an interrupted sync had handed out 0 and 1: the first 0.2.0 sync fetches the
+    others newer than the held cursor (what 0.1.0 would have), and writes the new shape."""
+    import base64
+    from datetime import timedelta
+
+    from airbyte_cdk.test.state_builder import StateBuilder
+
+    from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
+    from source_meetlog.list_state import legacy_fingerprint
+
+    listed = server.dataset.list_items("transcripts")  # newest first
+    held = format_cursor_value(parse_cursor_value(listed[5]["created_at"]) - timedelta(seconds=1))
+    handed_out = base64.b64encode(b"".join(
+        legacy_fingerprint(t, "created_at", "status") for t in listed[:2])).decode()
+    state_0_1_0 = {"use_global_cursor": True, "state": {"created_at": listed[0]["created_at"]}, "lookback_window": 3,
+                   "parent_state": {"transcripts_list": {"created_at": held, "handed_out_this_sync": handed_out}}}
+
+    sync = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL,
+                    state=StateBuilder().with_stream_state("transcripts", state_0_1_0).build())
+
+    assert sync.errors == []
+    newer_than_held = [t["id"] for t in listed[2:] if parse_cursor_value(t["created_at"]) > parse_cursor_value(held)]
+    assert listed[5]["id"] in newer_than_held
+    assert sorted(sync.ids("transcripts")) == sorted(newer_than_held)
+    list_state = sync.state[0].stream.stream_state.parent_state["transcripts_list"]
+    assert "handed_out_this_sync" not in list_state and list_state["created_at"] == listed[0]["created_at"]
