@@ -328,3 +328,60 @@ def test_given_a_state_written_by_0_1_0_when_synced_then_nothing_is_lost_and_no_
     assert sorted(sync.ids("transcripts")) == sorted(newer_than_held)
     list_state = sync.state[0].stream.stream_state.parent_state["transcripts_list"]
     assert "handed_out_this_sync" not in list_state and list_state["created_at"] == listed[0]["created_at"]
+
+
+# ------------------------------------------------------------------------------ links: a transcript's report_ids stay current
+
+
+def _syncs_until_relinked(server, config, state, transcript_id, reconcile=False):
+    """Incremental syncs of transcripts and reports until transcript_id is emitted (at most two: the one that
+    sees the report change, or, when the transcripts stream ended its list first, the next)."""
+    syncs = []
+    for _ in range(2):
+        sync = run_sync(server, config, streams=("transcripts", "reports"), mode=INCREMENTAL, state=state)
+        assert sync.errors == []
+        syncs.append(sync)
+        state = sync.state
+        if transcript_id in sync.ids("transcripts"):
+            break
+    return syncs
+
+
+def test_given_a_new_report_on_a_transcript_synced_before_when_synced_then_that_transcript_is_fetched_once_with_it(
+    server, config
+):
+    first = first_sync(server, config, streams=("transcripts", "reports"))
+    old = server.dataset.list_items("transcripts")[-1]["id"]
+    report = server.add_report(old)["id"]
+
+    syncs = _syncs_until_relinked(server, config, first.state, old)
+
+    [emitted] = [r for s in syncs for r in s.records("transcripts") if r["id"] == old]
+    assert report in emitted["report_ids"]
+    assert emitted["report_ids"] == server.dataset.transcript_detail(old)["report_ids"]
+    assert sum(len([r for r in s.detail_requests("transcripts") if r.path.endswith(old)]) for s in syncs) == 1
+    quiet = run_sync(server, config, streams=("transcripts", "reports"), mode=INCREMENTAL, state=syncs[-1].state)
+    assert quiet.output.records == [], "fetched once, not on every sync"
+
+
+def test_given_reconcile_deletions_and_a_deleted_report_when_synced_then_its_transcript_is_fetched_without_it(server):
+    config = config_for(server, server.add_key(), reconcile_deletions=True)
+    first = first_sync(server, config, streams=("transcripts", "reports"))
+    transcript = next(t for t in server.dataset.details("transcripts") if t["report_ids"])
+    gone = transcript["report_ids"][0]
+    server.delete_report(gone)
+
+    syncs = _syncs_until_relinked(server, config, first.state, transcript["id"])
+
+    [emitted] = [r for s in syncs for r in s.records("transcripts") if r["id"] == transcript["id"]]
+    assert gone not in emitted["report_ids"]
+    assert any(r["id"] == gone and r.get("_ab_cdc_deleted_at") for s in syncs for r in s.records("reports"))
+
+
+def test_given_reports_not_selected_then_transcripts_cost_no_relink_request(server, config):
+    first = first_sync(server, config, streams=("transcripts",))
+    server.add_report(server.dataset.list_items("transcripts")[-1]["id"])
+
+    second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
+
+    assert len(second.requests) == 1 and second.output.records == []

@@ -58,6 +58,7 @@ class ListRules:
     newest_first: bool = False  # documented newest first (transcripts): read until the cursor
     reconcile_deletions: bool = False
     start_date: Optional[str] = None
+    link_field: Optional[str] = None  # reports: transcription_id, whose report_ids a new report changes
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ class FetchPlan:
     """
 
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
-                 inclusive: bool, now: datetime) -> None:
+                 inclusive: bool, now: datetime, first_sync: bool = False) -> None:
         self._rules = rules
+        self._first_sync = first_sync  # every record is new: nothing synced before to relink
         self._saved = saved
         self._resume_after = resume_after
         self._inclusive = inclusive
@@ -100,6 +102,9 @@ class FetchPlan:
         self._handed_out: Set[str] = set()
         self._seen_pending: Set[str] = set()
         self.listed: Set[str] = set()
+        self._link_of: Dict[str, str] = {}  # listed id -> its transcript, with link_field
+        self._new_links: Set[str] = set()  # transcripts whose report_ids this sync's new records change
+        self._relink_later: Set[str] = set()
         self.unreliable = False  # some records may not have been seen: nothing is called gone
         self.read_to_the_end = False  # the last page was read: the list named every record
         self._newest: Optional[datetime] = None
@@ -138,6 +143,9 @@ class FetchPlan:
             return None
         self._page.ids.append(record_id)
         self.listed.add(record_id)
+        link = item.get(self._rules.link_field) if self._rules.link_field else None
+        if isinstance(link, str):
+            self._link_of[record_id] = link
         already_done = self._skipping.covers(record_id, cursor_value)  # keep the walk in step
         if record_id in self._handed_out:
             return None
@@ -152,6 +160,8 @@ class FetchPlan:
             return None
         if already_done or self._covered_by_earlier_attempt(record_id, cursor_value, item):
             return None
+        if isinstance(link, str) and not self._first_sync:
+            self._new_links.add(link)
         return self._hand_out(Fetch(record_id), final)
 
     def page_done(self, next_item: Optional[Mapping[str, Any]] = None) -> None:
@@ -192,6 +202,24 @@ class FetchPlan:
             return []
         return sorted(previous - self.listed)
 
+    def changed_links(self) -> Set[str]:
+        """With link_field: the transcripts whose report_ids changed in this sync (a new report, or
+        with reconcile_deletions a deleted one)."""
+        deleted = {self._saved.synced_links[i] for i in self.deleted() if i in self._saved.synced_links}
+        return self._new_links | deleted
+
+    def relink_later(self, transcript_ids: Set[str]) -> None:
+        """Transcripts the transcripts stream could not take in this sync: the next sync's will."""
+        with self._lock:
+            self._relink_later = set(transcript_ids)
+            self._state = None
+
+    def fetch_link(self, record_id: str) -> Optional[Fetch]:
+        """A transcript whose report_ids changed: fetched once, unless this sync fetched it already."""
+        if record_id in self._handed_out:
+            return None
+        return self._hand_out(Fetch(record_id), final=True)
+
     @property
     def start_date_changed(self) -> bool:
         return self._saved.synced_ids is not None and self._saved.synced_ids_start_date != self._rules.start_date
@@ -230,12 +258,16 @@ class FetchPlan:
                     )
                 return self._state
             pending = {i: fp for i, fp in self._pending.items() if i not in self._rechecks or i in self._answered}
-            if self._state is None or self._state.pending != pending:
+            if self._state is None or self._state.pending != pending or set(self._state.relink) != self._relink_later:
                 ids = self._next_synced_ids()
+                links = {i: self._link_of.get(i) or self._saved.synced_links.get(i) for i in ids or ()}
+                written = ListState(synced_ids=ids, synced_links={i: v for i, v in links.items() if v})
                 self._state = ListState(
                     cursor=self._next_cursor(), pending=pending, progress=None, synced_ids=ids,
                     synced_ids_start_date=self._rules.start_date,
-                    synced_ids_text=(self._state.synced_ids_text if self._state else None) or (encode_ids(ids) if ids is not None else None),
+                    synced_ids_text=(self._state.synced_ids_text if self._state else None)
+                    or (encode_ids(written.synced_entries()) if ids is not None else None),
+                    synced_links=written.synced_links, relink=tuple(sorted(self._relink_later)),
                 )
             return self._state
 

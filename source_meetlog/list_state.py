@@ -32,6 +32,8 @@ PENDING_KEY = "pending"
 PROGRESS_KEY = "progress"
 SYNCED_IDS_KEY = "synced_ids"
 SYNCED_IDS_START_DATE_KEY = "synced_ids_start_date"
+RELINK_KEY = "relink_transcripts"  # reports: transcripts whose report_ids changed, for the transcripts stream
+_LINK_SEPARATOR = "\t"  # a synced report is written "<id>\t<transcription_id>"
 LEGACY_HANDED_OUT_KEY = "handed_out_this_sync"  # 0.1.0; read, never written
 _LEGACY_FINGERPRINT_SIZE = 8
 
@@ -92,6 +94,8 @@ class ListState:
     synced_ids: Optional[Set[str]] = None
     synced_ids_start_date: Optional[str] = None
     synced_ids_text: Optional[str] = None  # synced_ids as written: encoded once, not per checkpoint
+    synced_links: Mapping[str, str] = field(default_factory=dict)  # reports: id -> transcription_id
+    relink: Tuple[str, ...] = ()
     legacy_handed_out: FrozenSet[bytes] = frozenset()
 
     @classmethod
@@ -101,7 +105,10 @@ class ListState:
         saved = saved if isinstance(saved, Mapping) else {}
         cursor = saved.get(cursor_field)
         synced_ids_text = saved.get(SYNCED_IDS_KEY)
-        synced_ids = decode_ids(synced_ids_text)
+        entries = decode_ids(synced_ids_text)
+        synced_ids = None if entries is None else {entry.split(_LINK_SEPARATOR, 1)[0] for entry in entries}
+        links = dict(entry.split(_LINK_SEPARATOR, 1) for entry in entries or () if _LINK_SEPARATOR in entry)
+        relink = saved.get(RELINK_KEY)
         return cls(
             cursor=cursor if parse_cursor_value(cursor) is not None else None,
             pending=_read_pending(saved.get(PENDING_KEY)),
@@ -109,6 +116,8 @@ class ListState:
             synced_ids=synced_ids,
             synced_ids_start_date=saved.get(SYNCED_IDS_START_DATE_KEY),
             synced_ids_text=synced_ids_text if synced_ids is not None else None,
+            synced_links=links,
+            relink=tuple(i for i in relink if isinstance(i, str)) if isinstance(relink, list) else (),
             legacy_handed_out=_read_legacy_fingerprints(saved.get(LEGACY_HANDED_OUT_KEY)),
         )
 
@@ -121,9 +130,16 @@ class ListState:
         if self.progress is not None:
             state[PROGRESS_KEY] = self.progress.as_state()
         if reconcile_deletions and self.synced_ids is not None:
-            state[SYNCED_IDS_KEY] = self.synced_ids_text or encode_ids(self.synced_ids)
+            state[SYNCED_IDS_KEY] = self.synced_ids_text or encode_ids(self.synced_entries())
             state[SYNCED_IDS_START_DATE_KEY] = self.synced_ids_start_date
+        if self.relink:
+            state[RELINK_KEY] = sorted(self.relink)
         return state
+
+    def synced_entries(self) -> Set[str]:
+        """synced_ids as written: a report with its transcript, so that its deletion can relink it."""
+        links = self.synced_links
+        return {f"{i}{_LINK_SEPARATOR}{links[i]}" if i in links else i for i in self.synced_ids or ()}
 
 
 def encode_ids(ids: Set[str]) -> str:

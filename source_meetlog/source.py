@@ -1,7 +1,7 @@
 """The connector: manifest.yaml run by the CDK, with config checks, a scope-aware check and memory bounds."""
 
 import logging
-from typing import Any, Iterator, List, Mapping, Optional
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 from airbyte_cdk.models import (
     AirbyteCatalog,
@@ -23,6 +23,8 @@ from source_meetlog.components.deletion_markers import DELETED_AT_FIELD
 from source_meetlog.components.read_plans import ReadPlans
 from source_meetlog.components.shared_responses import SharedResponses
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
+from source_meetlog.list_state import ListState
+from source_meetlog.report_links import ReportLinks
 
 
 class SourceMeetlog(YamlDeclarativeSource):
@@ -43,6 +45,7 @@ class SourceMeetlog(YamlDeclarativeSource):
                 self._config_error = error
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
+        self._reading: Tuple[Optional[ConfiguredAirbyteCatalog], Optional[List[AirbyteStateMessage]]] = (catalog, state)
         # One detail partition per record: the CDK must not hold them all.
         cdk_internals.bound_pending_partitions(self, self.logger)
 
@@ -68,11 +71,27 @@ class SourceMeetlog(YamlDeclarativeSource):
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         # Each read builds its streams once: the requesters built here share one store of answers
         # (components/shared_responses.py), which goes when these streams go, with the sync.
-        with SharedResponses().bound(), ReadPlans().bound():
+        with SharedResponses().bound(), ReadPlans(self._report_links()).bound():
             streams = super().streams(config)
         cdk_internals.checkpoint_every_page(streams)
         cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
         return streams
+
+    def _report_links(self) -> Optional[ReportLinks]:
+        """Transcripts relinked to their new reports only when this read syncs both, transcripts
+        incrementally (a full refresh fetches every transcript anyway): report_links.py."""
+        catalog, state = self._reading
+        modes = {s.stream.name: s.sync_mode for s in catalog.streams} if catalog else {}
+        if modes.get("transcripts") != SyncMode.incremental or "reports" not in modes:
+            return None
+        carried_over = ()
+        for message in state or ():
+            stream = getattr(message, "stream", None)
+            if stream is not None and stream.stream_descriptor.name == "reports" and stream.stream_state:
+                blob = stream.stream_state.__dict__
+                saved = (blob.get("parent_state") or {}).get("reports_list")
+                carried_over = ListState.read(saved, "created_at").relink
+        return ReportLinks(carried_over)
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         self._checked_config(config)
@@ -86,6 +105,7 @@ class SourceMeetlog(YamlDeclarativeSource):
         state: Optional[List[AirbyteStateMessage]] = None,
     ) -> Iterator[AirbyteMessage]:
         self._checked_config(config)
+        self._reading = (catalog, state)
         # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
         replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
         for message in super().read(logger, config, catalog, state):

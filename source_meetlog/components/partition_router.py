@@ -21,6 +21,7 @@ from source_meetlog import cdk_internals
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
 from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
 from source_meetlog.components.read_plans import ReadPlans
+from source_meetlog.config import EARLIEST_START_DATE
 from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.components.deletion_markers import deletion_marker
 from source_meetlog.list_state import ListState
@@ -32,6 +33,8 @@ logger = logging.getLogger("airbyte")
 MAX_RESCANS = 2
 # A record stamped further ahead than this is told once: the server's clock may run a little ahead.
 FUTURE_TOLERANCE = timedelta(days=1)
+# The stream whose records list the reports' ids (report_links.py).
+RELINKED_STREAM = "transcripts"
 
 
 @dataclass
@@ -56,6 +59,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     yield self._detail_partition(partition_field, fetch)
                 for fetch in plan.finish():
                     yield self._detail_partition(partition_field, fetch)
+                for fetch in self._relinks(plan):
+                    yield self._detail_partition(partition_field, fetch)
                 if parent_config.incremental_dependency:
                     self._send_deletion_markers(parent, plan)
                 parent.cursor.close_partition(partition)
@@ -69,6 +74,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         # The list partition starts where the last sync settled (less the lookback window); on a
         # first sync it starts at start_date, which is inclusive.
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
+        first_start = parse_cursor_value(self.config.get("start_date") or EARLIEST_START_DATE)
         inclusive = resume_after is not None and resume_after == parse_cursor_value(self.config.get("start_date"))
         rules = ListRules(
             cursor_field=cursor_field,
@@ -76,8 +82,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             newest_first=bool(self.parameters.get("documented_newest_first")),
             reconcile_deletions=self._reconciles_deletions and parent_config.incremental_dependency,
             start_date=self.config.get("start_date"),
+            link_field=self.parameters.get("link_field"),
         )
-        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=datetime.now(timezone.utc).replace(tzinfo=None))
+        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=datetime.now(timezone.utc).replace(tzinfo=None),
+                               first_sync=resume_after is None or resume_after == first_start)
         self._plans.register(self.parameters["name"], self._plan)
         if self._plan.start_date_changed and rules.reconcile_deletions:
             logger.info(f"start_date changed since the last sync of '{self.parameters['name']}': "
@@ -127,6 +135,19 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
             "where the last sync left it, so the next sync reads these records again."
         )
+
+    def _relinks(self, plan: FetchPlan) -> Iterable[Fetch]:
+        """Reports hand over the transcripts whose report_ids changed; transcripts fetch them once (report_links.py)."""
+        links = self._plans.report_links
+        if links is None:
+            return
+        if self.parameters.get("link_field"):
+            plan.relink_later(links.offer(plan.changed_links()))
+        elif self.parameters["name"] == RELINKED_STREAM:
+            for transcript_id in sorted(links.take()):
+                fetch = plan.fetch_link(transcript_id)
+                if fetch is not None:
+                    yield fetch
 
     def _send_deletion_markers(self, parent: Any, plan: FetchPlan) -> None:
         gone = plan.deleted()

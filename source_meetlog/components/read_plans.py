@@ -5,6 +5,7 @@ from contextvars import ContextVar
 from typing import Dict, Iterator, Optional
 
 from source_meetlog.fetch_plan import FetchPlan
+from source_meetlog.report_links import ReportLinks
 
 _being_built: ContextVar[Optional["ReadPlans"]] = ContextVar("meetlog_read_plans", default=None)
 
@@ -12,8 +13,10 @@ _being_built: ContextVar[Optional["ReadPlans"]] = ContextVar("meetlog_read_plans
 class ReadPlans:
     """register("transcripts", plan) in the router; of("transcripts") in the record filter."""
 
-    def __init__(self) -> None:
+    def __init__(self, report_links: Optional[ReportLinks] = None) -> None:
         self._plans: Dict[str, FetchPlan] = {}
+        # Only when the read syncs transcripts incrementally beside reports (source.py).
+        self.report_links = report_links
 
     @contextmanager
     def bound(self) -> Iterator["ReadPlans"]:
