@@ -58,6 +58,14 @@ def main() -> None:
         server.delete_transcript(server.dataset.list_items("transcripts")[-1]["id"])  # and its 2 reports
         deleted = run_sync(server, reconciling, mode=SyncMode.incremental, state=reconciled.state)
 
+        # A new report for the oldest transcript: the report, and the transcript once for its report_ids
+        # (report_links.py), in this sync or, when the transcripts list ended first, the next.
+        server.add_report(server.dataset.list_items("transcripts")[-1]["id"])
+        relinked = run_sync(server, config, mode=SyncMode.incremental, state=updated.state)
+        after_relink = run_sync(server, config, mode=SyncMode.incremental, state=relinked.state)
+
+    pending_rows = [row for k in (0, 1, 10) for row in _pending_rows(args.transcripts, k, lists)]
+
     print(f"Data: {counts['transcripts']} transcripts, {counts['reports']} reports, {counts['projects']} projects "
           f"(full-sync floor: {floor} requests).\n")
     print("| Sync | List requests | Detail requests | Total | Records | Goal |")
@@ -69,9 +77,31 @@ def main() -> None:
     print(_row("1 new transcript, still processing", seen_pending, f"{lists} + 1"))
     print(_row("that transcript completes", completed, f"{lists} + 1 (its final text)"))
     print(_row("1 project renamed", updated, f"{lists} + 1"))
+    print(_row("1 new report on the oldest transcript", relinked, f"{lists} + 1 report (+ its transcript, here or next)"))
+    print(_row("the sync after it", after_relink, f"{lists} (+ the transcript, if not fetched before)"))
+    for row in pending_rows:
+        print(row)
     print(_row("reconcile_deletions on, nothing changed", reconciled, f"{whole_lists} lists, 0 details"))
     print(_row("reconcile_deletions on, 1 transcript deleted", deleted,
                f"{whole_lists} lists, 0 details, 3 markers (its reports go too)"))
+
+
+def _pending_rows(transcripts: int, pending: int, lists: int):
+    """k transcripts behind the first list page still processing: each costs one re-check a sync."""
+    with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=2, projects=10),
+                       requests_per_window=None) as server:
+        config = config_for(server, server.add_key())
+        old = [t["id"] for t in server.dataset.list_items("transcripts")[200:200 + pending]]
+        for transcript_id in old:
+            server.update_transcript(transcript_id, status="processing", text=None, summary=None)
+        first = run_sync(server, config, mode=SyncMode.incremental)
+        unchanged = run_sync(server, config, mode=SyncMode.incremental, state=first.state)
+        rows = [_row(f"nothing changed, {pending} pending behind page 1", unchanged, f"{lists} + {pending} re-checks, 0 records")]
+        if old:
+            server.update_transcript(old[0], status="completed", text="final", summary="done")
+            completed = run_sync(server, config, mode=SyncMode.incremental, state=unchanged.state)
+            rows.append(_row(f"1 of those {pending} completes", completed, f"{lists} + {pending}, 1 record"))
+    return rows
 
 
 if __name__ == "__main__":
