@@ -114,6 +114,8 @@ def image(base_image: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
+    """Module-scoped, unlike conftest's (the image runs each command once per module), and with the
+    server's default rate limit (60 requests a minute per key)."""
     with MeetlogServer(dataset=build_dataset()) as running:
         yield running
 

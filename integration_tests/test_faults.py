@@ -16,14 +16,12 @@ Reproduce one row of RELIABILITY.md: `.venv/bin/pytest integration_tests/test_fa
 
 import threading
 import time
-import types
 from collections import Counter
 from typing import Dict, Iterable, List, Optional
 
 import pytest
 import requests
 
-import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, FailureType, SyncMode, Type
 
 from integration_tests.harness import Sync, config_for, run_sync
@@ -46,30 +44,15 @@ def detail_prefix(stream: str) -> str:
 
 
 @pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None, fault_seed=FAULT_SEED) as running:
-        yield running
+def server_options():
+    """conftest's `server` with this module's fault seed."""
+    return {"fault_seed": FAULT_SEED}
 
 
 @pytest.fixture
-def paged_server():
+def paged_server(start_server):
     """150 transcripts and 149 reports: lists of two pages of 100, so paging really happens."""
-    dataset = build_dataset(transcripts=150, reports_per_transcript=1, projects=3)
-    with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as running:
-        yield running
-
-
-@pytest.fixture
-def quick_retries(monkeypatch):
-    """Caps each retry's sleep at 50 ms. The outcome of a fault is under test here, not the timing
-    of its retries (unit_tests/test_backoff.py pins that), and six attempts then take no time."""
-    real_sleep = time.sleep
-    monkeypatch.setattr(
-        cdk_rate_limiting,
-        "time",
-        types.SimpleNamespace(sleep=lambda seconds: real_sleep(min(seconds, 0.05)), time=time.time,
-                              monotonic=time.monotonic),
-    )
+    return start_server(dataset=build_dataset(transcripts=150, reports_per_transcript=1, projects=3), fault_seed=FAULT_SEED)
 
 
 # ------------------------------------------------------------------------------ helpers

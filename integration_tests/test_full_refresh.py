@@ -18,12 +18,6 @@ from integration_tests.meetlog_server import MeetlogServer, build_dataset, fault
 from integration_tests.secrets_scan import assert_no_key_fragment
 
 
-@pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
-        yield server
-
-
 def test_given_every_scope_when_read_then_every_record_of_the_account_arrives_with_its_detail_fields(server):
     key = server.add_key()
 

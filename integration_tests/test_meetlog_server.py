@@ -35,12 +35,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def server():
-    with MeetlogServer(requests_per_window=None) as running:
-        yield running
-
-
-@pytest.fixture
 def key(server):
     return server.add_key()
 
