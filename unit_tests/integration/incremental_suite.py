@@ -13,14 +13,16 @@ The state a stream writes (global substream cursor, the list as its incremental 
 The list's cursor (`parent_state`) is the one the next read resumes from; `state` is the newest
 detail emitted.
 
-Manifest and component conditions quoted in the docstrings below:
-- `cursor.lookback_window: "P{{ config.get('lookback_window_days') or 0 }}D"`: the list partition
-  starts at the list cursor less that many days;
+Manifest and component conditions the docstrings below work through (manifest quotes are marked
+as integration_tests/test_manifest_quotes.py says, and checked there):
+- the cursor's lookback window: the list partition starts at the list cursor less that many days;
+  manifest: `lookback_window: "P{{ config.get('lookback_window_days') or 0 }}D"`
 - ChangedRecordsPartitionRouter._may_have_changed: a listed record gets a detail request when
   `cursor_value > start_time` of the list partition (`>=` when start_time is start_date itself);
 - SettledPoint: the list cursor settles at the newest final record, but at most at
   `oldest not-final record − 1 s`; a record not final for MAX_UNSETTLED_AGE (7 days) counts as final;
-- list_retriever's record_filter: `record['created_at'] >= config['start_date']`.
+- list_retriever's record_filter drops a record created before start_date:
+  manifest: `record['created_at'] >= config['start_date']`
 
 Times are hours from T, midnight UTC two days ago (two to three days before now), so that "not
 final for 7 days", which SettledPoint measures from now, means the same on any day the tests run.
@@ -279,9 +281,11 @@ class MeetlogIncrementalSuite:
         self.assertEqual(self.list_cursor(self.last_state(output)), at(1))
 
     def test_given_start_date_when_read_then_records_before_it_neither_fetched_nor_emitted(self) -> None:
-        """start_date T, no state (a first sync). The list's record_filter `record['created_at'] >=
-        config['start_date']` drops c (T−1h); the partition starts at start_date, which is inclusive, so b,
-        created exactly at T, is synced. Details for a and b only; the cursor ends at a, T+1h."""
+        """start_date T, no state (a first sync). The list's record_filter drops c (T−1h); the partition
+        starts at start_date, which is inclusive, so b, created exactly at T, is synced. Details for a and b
+        only; the cursor ends at a, T+1h.
+        manifest: `record['created_at'] >= config['start_date']`
+        """
         self.config["start_date"] = at(0)
         a, b, c = self.listed("a", at(1)), self.listed("b", at(0)), self.listed("c", at(-1))
 

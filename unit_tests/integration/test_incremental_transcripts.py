@@ -100,7 +100,9 @@ class TestTranscriptsIncremental(MeetlogNotFinalRecordSuite, TestCase):
     def test_given_processing_transcript_with_fractional_seconds_when_read_then_cursor_held_before_it(self) -> None:
         """State T. Listed: a T+3h completed, p T+1h+0.25 s processing ('%Y-%m-%dT%H:%M:%S.%fZ', one of the
         manifest's cursor_datetime_formats). Both are fetched, the read succeeds, and the list cursor is held
-        before p: T <= cursor < T+1h."""
+        before p: T <= cursor < T+1h.
+        manifest: `cursor_datetime_formats: - "%Y-%m-%dT%H:%M:%SZ" - "%Y-%m-%dT%H:%M:%S.%fZ"`
+        """
         a = self.listed("a", at(3))
         p = self.listed("p", at(1).replace("Z", ".250Z"), status="processing")
 
