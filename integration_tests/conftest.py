@@ -7,8 +7,8 @@
 - `quick_retries`: each retry's sleep capped at 50 ms, where a fault's outcome is under test, not
   the timing of its retries (unit_tests/test_backoff.py pins that).
 
-Module-scoped servers (test_console_script.py, test_docker_image.py) stay in their modules: their
-other module-scoped fixtures need one, and these are function-scoped.
+Module-scoped servers (test_console_script.py, test_docker_image.py, test_config_fuzz.py's `live`)
+stay in their modules: their other module-scoped fixtures need one, and these are function-scoped.
 
 The standard suite (test_standard_suite.py) reads its configs by path from
 acceptance-test-config.yml, so the local Meetlog API it talks to must listen where those files
