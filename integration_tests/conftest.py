@@ -1,4 +1,14 @@
-"""Shared pytest setup for integration_tests/.
+"""Shared pytest setup for integration_tests/: the local Meetlog API, a config for it, quick retries.
+
+- `server`: the local Meetlog API on 127.0.0.1, fresh for each test: build_dataset()'s data and no
+  rate limit. A module that needs other MeetlogServer options (a fault seed, a dataset, a limit)
+  overrides `server_options`, not `server` (test_faults.py). `start_server` starts more of them.
+- `config`: a config for `server` with a fresh key of every scope.
+- `quick_retries`: each retry's sleep capped at 50 ms, where a fault's outcome is under test, not
+  the timing of its retries (unit_tests/test_backoff.py pins that).
+
+Module-scoped servers (test_console_script.py, test_docker_image.py, test_config_fuzz.py's `live`)
+stay in their modules: their other module-scoped fixtures need one, and these are function-scoped.
 
 The standard suite (test_standard_suite.py) reads its configs by path from
 acceptance-test-config.yml, so the local Meetlog API it talks to must listen where those files
@@ -10,12 +20,16 @@ from __future__ import annotations
 import errno
 import json
 import time
+import types
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Dict, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
+import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
+
+from integration_tests.harness import config_for
 from integration_tests.meetlog_server import ALL_SCOPES, MeetlogServer, build_dataset
 
 SAMPLE_CONFIG_PATH = Path(__file__).parent / "sample_config.json"
@@ -65,3 +79,60 @@ def meetlog_acceptance_server() -> Iterator[MeetlogServer]:
         yield server
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------ the local Meetlog API, per test
+
+
+@pytest.fixture
+def server_options() -> Dict[str, Any]:
+    """MeetlogServer keyword arguments for `server`: none by default. A module overrides this fixture
+    to say how its server differs (e.g. `{"fault_seed": FAULT_SEED}`)."""
+    return {}
+
+
+@pytest.fixture
+def start_server() -> Iterator[Callable[..., MeetlogServer]]:
+    """start_server(dataset=None, **options) -> a running local Meetlog API, stopped after the test.
+
+    `options` are MeetlogServer's; unless given, the dataset is build_dataset()'s and there is no
+    rate limit (pacing has tests of its own: test_rate_limit.py).
+    """
+    running = []
+
+    def start(dataset=None, **options) -> MeetlogServer:
+        options.setdefault("requests_per_window", None)
+        server = MeetlogServer(dataset=dataset if dataset is not None else build_dataset(), **options)
+        server.start()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture
+def server(start_server, server_options) -> MeetlogServer:
+    """The local Meetlog API, fresh for each test: build_dataset()'s data, no rate limit, and the
+    module's `server_options`."""
+    return start_server(**server_options)
+
+
+@pytest.fixture
+def config(server: MeetlogServer) -> dict:
+    """A config for `server` with one fresh key of every scope (harness.config_for)."""
+    return config_for(server, server.add_key())
+
+
+@pytest.fixture
+def quick_retries(monkeypatch) -> None:
+    """Caps each retry's sleep at 50 ms, so six attempts at a fault that never heals take no time.
+    For tests of a fault's outcome; the timing of retries is pinned by unit_tests/test_backoff.py."""
+    real_sleep = time.sleep
+    monkeypatch.setattr(
+        cdk_rate_limiting,
+        "time",
+        types.SimpleNamespace(sleep=lambda seconds: real_sleep(min(seconds, 0.05)), time=time.time,
+                              monotonic=time.monotonic),
+    )

@@ -10,16 +10,14 @@ Reproduce: `.venv/bin/pytest integration_tests/test_bad_data.py -k <name>`.
 import json
 import re
 import time
-import types
 from typing import Any, Callable, Dict, List
 
 import pytest
 
-import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
 from airbyte_cdk.models import SyncMode
 
 from integration_tests.harness import Sync, config_for, run_sync
-from integration_tests.meetlog_server import MeetlogServer, build_dataset
+from integration_tests.meetlog_server import MeetlogServer
 from integration_tests.meetlog_server.responses import json_response
 
 EXPORT = "/api/v1/export/"
@@ -78,20 +76,6 @@ def with_(**values) -> Callable[[dict], dict]:
 
 def without(*fields) -> Callable[[dict], dict]:
     return lambda body: {k: v for k, v in body.items() if k not in fields}
-
-
-@pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as running:
-        yield running
-
-
-@pytest.fixture
-def quick_retries(monkeypatch):
-    """Caps each retry's sleep at 50 ms, for answers that are wrong every time (as in test_faults.py)."""
-    real_sleep = time.sleep
-    monkeypatch.setattr(cdk_rate_limiting, "time", types.SimpleNamespace(
-        sleep=lambda seconds: real_sleep(min(seconds, 0.05)), time=time.time, monotonic=time.monotonic))
 
 
 def listed_ids(server: MeetlogServer, stream: str) -> List[str]:

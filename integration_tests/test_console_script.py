@@ -31,6 +31,7 @@ LAUNCHERS = _launchers()
 
 @pytest.fixture(scope="module")
 def server():
+    """Module-scoped, unlike conftest's: `files` writes the configs for it once per module."""
     with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
         yield server
 

@@ -21,14 +21,9 @@ CURSORS = {"transcripts": "created_at", "reports": "created_at", "projects": "up
 
 
 @pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
-        yield server
-
-
-@pytest.fixture
-def config(server):
-    return {**config_for(server, server.add_key()), "reconcile_deletions": True}
+def config(config):
+    """conftest's config, with reconcile_deletions on."""
+    return {**config, "reconcile_deletions": True}
 
 
 def listed(server: MeetlogServer) -> Dict[str, Set[str]]:

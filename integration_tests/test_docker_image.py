@@ -114,6 +114,8 @@ def image(base_image: str) -> str:
 
 @pytest.fixture(scope="module")
 def server():
+    """Module-scoped, unlike conftest's (the image runs each command once per module), and with the
+    server's default rate limit (60 requests a minute per key)."""
     with MeetlogServer(dataset=build_dataset()) as running:
         yield running
 
@@ -233,7 +235,7 @@ def test_image_labels_and_entrypoint_match_the_metadata(image: str) -> None:
 # ---------------------------------------------------------------------------- protocol commands
 
 
-def test_spec(run_connector) -> None:
+def test_given_the_image_when_spec_runs_then_one_spec_marks_the_api_key_secret(run_connector) -> None:
     run = run_connector("spec")
     assert run.exit_code == 0, _explain(run)
     (spec,) = run.of_type(Type.SPEC)

@@ -16,14 +16,12 @@ Reproduce one row of RELIABILITY.md: `.venv/bin/pytest integration_tests/test_fa
 
 import threading
 import time
-import types
 from collections import Counter
 from typing import Dict, Iterable, List, Optional
 
 import pytest
 import requests
 
-import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
 from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer, FailureType, SyncMode, Type
 
 from integration_tests.harness import Sync, config_for, run_sync
@@ -46,30 +44,15 @@ def detail_prefix(stream: str) -> str:
 
 
 @pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None, fault_seed=FAULT_SEED) as running:
-        yield running
+def server_options():
+    """conftest's `server` with this module's fault seed."""
+    return {"fault_seed": FAULT_SEED}
 
 
 @pytest.fixture
-def paged_server():
+def paged_server(start_server):
     """150 transcripts and 149 reports: lists of two pages of 100, so paging really happens."""
-    dataset = build_dataset(transcripts=150, reports_per_transcript=1, projects=3)
-    with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as running:
-        yield running
-
-
-@pytest.fixture
-def quick_retries(monkeypatch):
-    """Caps each retry's sleep at 50 ms. The outcome of a fault is under test here, not the timing
-    of its retries (unit_tests/test_backoff.py pins that), and six attempts then take no time."""
-    real_sleep = time.sleep
-    monkeypatch.setattr(
-        cdk_rate_limiting,
-        "time",
-        types.SimpleNamespace(sleep=lambda seconds: real_sleep(min(seconds, 0.05)), time=time.time,
-                              monotonic=time.monotonic),
-    )
+    return start_server(dataset=build_dataset(transcripts=150, reports_per_transcript=1, projects=3), fault_seed=FAULT_SEED)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -633,8 +616,11 @@ def test_given_a_detail_slower_than_the_timeout_when_read_then_it_is_abandoned_r
 
 
 def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_only_page_three_is_fetched_again(quick_retries):
-    """State is checkpointed after every list page (components/checkpoints.py, sync_progress.py):
-    pages 1 and 2 (200 details) are not fetched again; without the checkpoints all 250 were."""
+    """A sync that stops with an error (a detail of page 3 failing on every attempt) leaves, in the
+    state the CDK emits as the stream fails, the records pages 1 and 2 handed out (sync_progress.py):
+    the next sync fetches only page 3's 50 details again, and its own state, the list read to the end,
+    drops that progress. The per-page checkpoints are not needed here, as the CDK saves that state on
+    failure anyway: the killed sync below is the test that needs them."""
     dataset = build_dataset(transcripts=250, reports_per_transcript=1, projects=3)
     with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as server:
         key = server.add_key()
@@ -658,7 +644,9 @@ def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_only_page
 
 def test_given_a_sync_killed_on_page_three_when_resumed_from_its_last_state_then_pages_one_and_two_are_not_fetched_again():
     """A killed process sends no final state: what counts is the last state message before the kill.
-    One follows every list page, so that state already covers pages 1 and 2 (200 details)."""
+    One follows every list page (components/checkpoints.py), so that state already covers pages 1 and
+    2 (200 details). Without those checkpoints the CDK's first state comes after the 250th record, no
+    state precedes the kill, and the resumed sync fetches all 250 details again."""
     dataset = build_dataset(transcripts=250, reports_per_transcript=1, projects=3)
     with MeetlogServer(dataset=dataset, requests_per_window=None, fault_seed=FAULT_SEED) as server:
         config = config_for(server, server.add_key())

@@ -18,12 +18,6 @@ from integration_tests.meetlog_server import MeetlogServer, build_dataset, fault
 from integration_tests.secrets_scan import assert_no_key_fragment
 
 
-@pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
-        yield server
-
-
 def test_given_every_scope_when_read_then_every_record_of_the_account_arrives_with_its_detail_fields(server):
     key = server.add_key()
 
@@ -53,7 +47,9 @@ def test_given_a_full_sync_when_read_then_it_makes_exactly_the_minimum_number_of
 def test_given_a_total_on_a_page_boundary_when_read_then_paging_stops_from_meta_without_an_empty_page(
     transcripts, expected_pages
 ):
-    """stop_condition: meta.page >= meta.total_pages. 200 items: page 2 >= 2 stops; no page 3."""
+    """The list's strategy stops at meta.page >= meta.total_pages. 200 items: page 2 >= 2 stops; no page 3.
+    manifest: `class_name: source_meetlog.components.pagination.NewestFirstPagination`
+    """
     with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=0, projects=0),
                        requests_per_window=None) as server:
         key = server.add_key()
@@ -261,8 +257,10 @@ def test_given_a_truncated_project_answer_when_both_streams_are_read_then_the_re
     server, path_prefix, content_length
 ):
     """A truncated 200 is never shared and never replayed: the stream that asked retries it against the
-    server (`unreadable_body`, or the connection closing early), and the good answer serves both streams.
-    Cost: the minimum plus that one retry."""
+    server (its unreadable body, or the connection closing early), and the good answer serves both streams.
+    Cost: the minimum plus that one retry.
+    manifest: `unreadable_body: type: HttpResponseFilter`, `unreadable_detail_body: type: HttpResponseFilter`
+    """
     key = server.add_key()
     server.inject(faults.truncated_json(content_length), path_prefix=path_prefix, times=1)
 

@@ -14,17 +14,6 @@ from integration_tests.meetlog_server import MeetlogServer, build_dataset
 INCREMENTAL = SyncMode.incremental
 
 
-@pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None) as server:
-        yield server
-
-
-@pytest.fixture
-def config(server):
-    return config_for(server, server.add_key())
-
-
 def first_sync(server, config, streams=STREAMS):
     sync = run_sync(server, config, streams=streams, mode=INCREMENTAL)
     assert sync.errors == []

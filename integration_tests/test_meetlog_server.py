@@ -35,12 +35,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def server():
-    with MeetlogServer(requests_per_window=None) as running:
-        yield running
-
-
-@pytest.fixture
 def key(server):
     return server.add_key()
 
@@ -541,7 +535,7 @@ def test_requests_are_recorded_with_key_labels_not_keys(server):
     assert len(server.requests) == 0
 
 
-def test_start_and_stop():
+def test_given_a_server_when_started_then_it_has_a_loopback_base_url_and_when_stopped_twice_then_nothing_answers():
     server = MeetlogServer()
     with pytest.raises(RuntimeError):
         server.base_url

@@ -7,7 +7,6 @@ tests take seconds; the key pool's window is scaled to match. The logic is the s
 import pytest
 
 from integration_tests.harness import STREAMS, config_for, minimum_requests, run_sync
-from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from source_meetlog.components import key_pool
 
 LIMIT, WINDOW = 4, 3.0
@@ -20,9 +19,9 @@ def scaled_window(monkeypatch):
 
 
 @pytest.fixture
-def server(scaled_window):
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=LIMIT, window_seconds=WINDOW) as server:
-        yield server
+def server_options(scaled_window):
+    """conftest's `server` with the scaled-down per-key limit, which the key pool's window matches."""
+    return {"requests_per_window": LIMIT, "window_seconds": WINDOW}
 
 
 def test_given_two_keys_and_a_small_limit_when_synced_then_no_429_and_both_keys_share_the_work(server):

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,19 +103,9 @@ class EchoingProxy:
 
 
 @pytest.fixture
-def quick_retries(monkeypatch):
-    """Caps each retry's sleep at 50 ms, for faults that never heal (as in test_faults.py)."""
-    import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
-
-    real_sleep = time.sleep
-    monkeypatch.setattr(cdk_rate_limiting, "time", types.SimpleNamespace(
-        sleep=lambda seconds: real_sleep(min(seconds, 0.05)), time=time.time, monotonic=time.monotonic))
-
-
-@pytest.fixture
-def server():
-    with MeetlogServer(dataset=build_dataset(), requests_per_window=None, fault_seed=7) as running:
-        yield running
+def server_options():
+    """conftest's `server` with this module's fault seed."""
+    return {"fault_seed": 7}
 
 
 @dataclass

@@ -16,8 +16,8 @@ from airbyte_cdk.sources.streams.http.requests_native_auth import (
     ResponseAwareAuthenticator,
     TokenRotatingAuthenticator,
 )
+from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
-from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from source_meetlog.components.authenticator import KeyPoolAuthenticator
 from source_meetlog.components.key_pool import AllKeysRejected, KeyPool, RateLimitWaitTooLong
 from source_meetlog.config import ConfigError
@@ -149,14 +149,21 @@ def test_get_auth_header_is_empty_and_spends_no_slot():
 
 
 def test_a_request_sent_through_the_cdk_requester_spends_exactly_one_slot():
-    """The real flow: HttpRequester (headers) + HttpClient (session auth) -> one key, one slot."""
-    with MeetlogServer(dataset=build_dataset(transcripts=2, projects=1)) as server:
-        key = server.add_key()
+    """The real flow: HttpRequester (headers) + HttpClient (session auth) -> one key, one slot.
+
+    HttpMocker answers at the transport, after the session's auth has signed the request: it matches
+    only a request that carries the key, and counts them.
+    """
+    key = fresh_keys(1)[0]
+    transcripts = HttpRequest("https://meetlog.ru/api/v1/export/transcripts", headers={"Authorization": f"Bearer {key}"})
+    empty_page = '{"items": [], "meta": {"page": 1, "page_size": 100, "total": 0, "total_pages": 0}}'
+    with HttpMocker() as http_mocker:
+        http_mocker.get(transcripts, HttpResponse(empty_page))
         auth = KeyPoolAuthenticator(config={"api_key": key}, parameters={})
         on_fake_clock(auth, [key], rpm=1, max_wait_seconds=0)
         requester = HttpRequester(
             name="transcripts",
-            url_base=server.base_url,
+            url_base="https://meetlog.ru",
             path="/api/v1/export/transcripts",
             http_method="GET",
             config={},
@@ -167,7 +174,7 @@ def test_a_request_sent_through_the_cdk_requester_spends_exactly_one_slot():
         answer = requester.send_request()
 
         assert answer.status_code == 200
-        assert server.count(key=server.key_label(key)) == 1
+        http_mocker.assert_number_of_calls(transcripts, 1)
 
 
 def test_given_every_key_rejected_then_signing_raises_all_keys_rejected():

@@ -90,7 +90,7 @@ def test_tags_make_the_standard_suite_import_the_python_source(metadata: Metadat
     assert set(metadata.data.tags) == {"language:python", "cdk:low-code"}
 
 
-def test_identity_fields(data: dict) -> None:
+def test_given_the_metadata_then_its_identity_fields_name_meetlog_an_alpha_community_api_source(data: dict) -> None:
     assert data["connectorType"] == "source"
     assert data["connectorSubtype"] == "api"
     assert data["name"] == "Meetlog"
@@ -117,7 +117,7 @@ def test_silence_allowed_outlasts_the_longest_rate_limit_wait(data: dict) -> Non
     assert data["maxSecondsBetweenMessages"] >= DEFAULT_MAX_WAIT_SECONDS + 60
 
 
-def test_registries(data: dict) -> None:
+def test_given_the_metadata_then_the_oss_and_cloud_registries_are_enabled_and_pypi_is_not(data: dict) -> None:
     assert data["registryOverrides"] == {"oss": {"enabled": True}, "cloud": {"enabled": True}}
     assert data["remoteRegistries"]["pypi"]["enabled"] is False
 

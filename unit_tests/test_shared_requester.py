@@ -18,7 +18,7 @@ P1 = StreamSlice(partition={"id": "p1"}, cursor_slice={})
 
 
 def unreadable_body() -> HttpResponseFilter:
-    """The manifest's filter: a 200 body without the required field is retried."""
+    """Stands for the manifest's unreadable-body filters: here a 200 body without an `id` is retried."""
     return HttpResponseFilter(
         action=ResponseAction.RETRY,
         predicate="{{ 'id' not in response and 'error_code' not in response }}",

@@ -45,7 +45,7 @@ class Server:
 
 
 def is_json_with_id(response: requests.Response) -> bool:
-    """Stands for the error handler: a body without `id` is one it would retry (unreadable_body)."""
+    """Stands for the error handler's unreadable-body filter: here a body without an `id` is one it retries."""
     try:
         return "id" in response.json()
     except ValueError:

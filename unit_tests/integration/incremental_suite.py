@@ -13,14 +13,16 @@ The state a stream writes (global substream cursor, the list as its incremental 
 The list's cursor (`parent_state`) is the one the next read resumes from; `state` is the newest
 detail emitted; `pending` names the records that were not final when sent (list_state.py).
 
-Manifest and component conditions quoted in the docstrings below:
-- `cursor.lookback_window: "P{{ config.get('lookback_window_days') or 0 }}D"`: the list partition
-  starts at the list cursor less that many days;
+Manifest and component conditions the docstrings below work through (manifest quotes are marked
+as integration_tests/test_manifest_quotes.py says, and checked there):
+- the cursor's lookback window: the list partition starts at the list cursor less that many days;
+  manifest: `lookback_window: "P{{ config.get('lookback_window_days') or 0 }}D"`
 - FetchPlan._may_have_changed (fetch_plan.py): a listed record gets a detail request when
   `cursor_value > start_time` of the list partition (`>=` when start_time is start_date itself);
 - FetchPlan: the list cursor moves to the newest record listed (at most to the second before the
   list was read), past pending records, which `pending` keeps until they are final or gone;
-- list_retriever's record_filter: `record['created_at'] >= config['start_date']`.
+- list_retriever's record_filter drops a record created before start_date:
+  manifest: `record['created_at'] >= config['start_date']`
 
 Times are hours from T, midnight UTC two days ago.
 """
@@ -278,9 +280,11 @@ class MeetlogIncrementalSuite:
         self.assertEqual(self.list_cursor(self.last_state(output)), at(1))
 
     def test_given_start_date_when_read_then_records_before_it_neither_fetched_nor_emitted(self) -> None:
-        """start_date T, no state (a first sync). The list's record_filter `record['created_at'] >=
-        config['start_date']` drops c (T−1h); the partition starts at start_date, which is inclusive, so b,
-        created exactly at T, is synced. Details for a and b only; the cursor ends at a, T+1h."""
+        """start_date T, no state (a first sync). The list's record_filter drops c (T−1h); the partition
+        starts at start_date, which is inclusive, so b, created exactly at T, is synced. Details for a and b
+        only; the cursor ends at a, T+1h.
+        manifest: `record['created_at'] >= config['start_date']`
+        """
         self.config["start_date"] = at(0)
         a, b, c = self.listed("a", at(1)), self.listed("b", at(0)), self.listed("c", at(-1))
 

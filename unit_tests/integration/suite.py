@@ -4,15 +4,26 @@ The manifest declares transcripts, reports and projects from one template (a hid
 as the parent of a detail stream, one requester, one error handler), so each test_<stream>.py
 runs this suite with its stream's names and adds what is its own.
 
-Manifest conditions quoted in the docstrings below:
-- list paginator: `cursor_value: "{{ response.meta.page + 1 }}"`,
-  `stop_condition: "{{ response.meta.page >= response.meta.total_pages }}"`, `page_size: 100`;
-- error handler filters: 401 `rejected_key` (RETRY, config_error), 403 `missing_scope` (FAIL,
-  config_error), 429 `rate_limited` (RATE_LIMITED), `unreadable_body` (predicate
-  `parameters.required_field not in response and 'error_code' not in response`: required_field
-  is `meta` on lists and `id` on details), and on details only 404 `deleted_since_listed` (IGNORE);
-- MeetlogBackoffStrategy: Retry-After as asked; other failures `ceiling / 2 + uniform(0, ceiling / 2)`
-  with `ceiling = 1 s * 2 ** (failures - 1)`, RetriesExhausted past `max_retries: 5`.
+What the tests below exercise (lines marked as integration_tests/test_manifest_quotes.py says
+quote the manifest, and are checked against it there):
+- the list paginator's strategy asks for page meta.page + 1 until meta.page >= meta.total_pages,
+  100 records a page (components/pagination.py):
+  manifest: `class_name: source_meetlog.components.pagination.NewestFirstPagination`
+- the error handler's filters, on lists and details alike (a 403 whose message names no scope is
+  not_an_export_endpoint's, which blames base_url; the mocks' 403s name the scope):
+  manifest: `rejected_key: type: HttpResponseFilter http_codes: [401] action: RETRY failure_type: config_error`
+  manifest: `missing_scope: type: HttpResponseFilter http_codes: [403] action: FAIL failure_type: config_error`
+  manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RATE_LIMITED`
+- on lists, a body with neither meta nor error_code (unreadable_body) is retried, and a 404 fails:
+  manifest: `predicate: "{{ response is not mapping or ('meta' not in response and 'error_code' not in response) }}"`
+  manifest: `list_not_found: type: HttpResponseFilter http_codes: [404] action: FAIL failure_type: config_error`
+- on details, an empty or unparsable body (unreadable_detail_body) is retried, and a 404 is skipped:
+  manifest: `predicate: "{{ response is not mapping or not response }}"`
+  manifest: `deleted_since_listed: type: HttpResponseFilter http_codes: [404] action: IGNORE`
+- MeetlogBackoffStrategy (components/backoff.py): Retry-After as asked; other failures
+  `ceiling / 2 + uniform(0, ceiling / 2)` with `ceiling = 1 s * 2 ** (failures - 1)`, RetriesExhausted
+  past its own max_retries of 5 per request; the error handler's is only a safety net:
+  manifest: `max_retries: 50`
 The CDK sleeps for the strategy's answer plus 1 s of its own (CDK_RETRY_MARGIN_SECONDS).
 """
 
@@ -166,8 +177,9 @@ class MeetlogStreamSuite:
 
     @http_mocked
     def test_given_two_pages_when_read_then_request_page_2_and_no_page_3(self, http_mocker: HttpMocker) -> None:
-        """Page 1: meta.page 1 >= total_pages 2 is false, so `response.meta.page + 1` = page 2 is fetched.
+        """Page 1: meta.page 1 >= meta.total_pages 2 is false, so the strategy asks for page 1 + 1 = 2.
         Page 2: meta.page 2 >= total_pages 2 is true, so there is no page 3 (not mocked: asking for it fails the test).
+        manifest: `class_name: source_meetlog.components.pagination.NewestFirstPagination`
         """
         first_page, second_page = record_ids(self.STREAM, PAGE_SIZE), record_ids(self.STREAM, 2, start=PAGE_SIZE + 1)
         total = len(first_page) + len(second_page)
@@ -216,8 +228,9 @@ class MeetlogStreamSuite:
 
     @http_mocked
     def test_given_detail_when_read_then_record_is_the_whole_detail_body(self, http_mocker: HttpMocker) -> None:
-        """The detail extractor's `field_path: []` keeps the whole body: every documented field,
+        """The detail extractor keeps the whole body: every documented field,
         Russian text and emoji byte for byte (the mock sends raw UTF-8, not \\u escapes).
+        manifest: `type: DpathExtractor field_path: []`
 
         The templates give every field a value: the CDK's message serializer (omit_none) drops a
         top-level null from the emitted record, which destinations read as null all the same."""
@@ -248,7 +261,9 @@ class MeetlogStreamSuite:
     @http_mocked
     def test_given_invalid_key_when_read_then_config_error_without_the_key(self, http_mocker: HttpMocker) -> None:
         """401 `rejected_key`: the key pool drops the key and the retry finds none left, so the sync
-        ends with a config error (AllKeysRejected) after one request, and no message carries the key."""
+        ends with a config error (AllKeysRejected) after one request, and no message carries the key.
+        manifest: `rejected_key: type: HttpResponseFilter http_codes: [401] action: RETRY failure_type: config_error`
+        """
         list_page = self._list_request()
         http_mocker.get(list_page, unauthorized_response())
 
@@ -268,7 +283,9 @@ class MeetlogStreamSuite:
         self, http_mocker: HttpMocker
     ) -> None:
         """403 `missing_scope` (FAIL, config_error) on this stream's list: the message names the stream
-        and the scope to grant; the other selected stream still syncs all its records."""
+        and the scope to grant; the other selected stream still syncs all its records.
+        manifest: `missing_scope: type: HttpResponseFilter http_codes: [403] action: FAIL failure_type: config_error`
+        """
         http_mocker.get(self._list_request(), missing_scope_response(self.SCOPE))
         other_ids = record_ids(self.OTHER_STREAM, 2)
         self._mock_list(http_mocker, other_ids, stream=self.OTHER_STREAM)
@@ -288,7 +305,9 @@ class MeetlogStreamSuite:
     @http_mocked
     def test_given_detail_not_found_when_read_then_skip_that_record_with_a_log(self, http_mocker: HttpMocker) -> None:
         """404 on a detail, `deleted_since_listed` (IGNORE): that record is skipped with a log naming
-        its URL; the records before and after it are emitted and the sync succeeds."""
+        its URL; the records before and after it are emitted and the sync succeeds.
+        manifest: `deleted_since_listed: type: HttpResponseFilter http_codes: [404] action: IGNORE`
+        """
         ids = record_ids(self.STREAM, 3)
         deleted = ids[1]
         self._mock_list(http_mocker, ids)
@@ -314,7 +333,9 @@ class MeetlogStreamSuite:
         self, http_mocker: HttpMocker
     ) -> None:
         """429 `rate_limited` with `Retry-After: 7`: the strategy answers 7, the CDK sleeps 7 + 1 = 8 s.
-        The key rests 7 s in the pool too, but those 8 s cover it, so the pool adds no wait of its own."""
+        The key rests 7 s in the pool too, but those 8 s cover it, so the pool adds no wait of its own.
+        manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RATE_LIMITED`
+        """
         ids = record_ids(self.STREAM, 2)
         http_mocker.get(self._list_request(), [rate_limited_response("7"), list_response(self.STREAM, ids)])
         self._mock_details(http_mocker, ids)
@@ -372,10 +393,14 @@ class MeetlogStreamSuite:
     def test_given_truncated_list_body_then_valid_when_read_then_retried_and_no_record_lost(
         self, http_mocker: HttpMocker
     ) -> None:
-        """A 200 list page cut in half parses as {}: `'meta' not in response and 'error_code' not in response`
-        is true, so `unreadable_body` retries it rather than reading the page as empty. The retry is a
-        real request (2 calls) because the list requester sets `use_cache: false`: the CDK's parent-stream
-        cache would otherwise answer it with the same truncated page."""
+        """A 200 list page cut in half parses as {} (the CDK's filters read an unparsable body so):
+        'meta' not in response and 'error_code' not in response is true, so `unreadable_body` retries it
+        rather than reading the page as empty. The retry is a real request (2 calls) because the list
+        requester turns the cache off: the CDK's parent-stream cache would otherwise answer it with the
+        same truncated page.
+        manifest: `predicate: "{{ response is not mapping or ('meta' not in response and 'error_code' not in response) }}"`
+        manifest: `use_cache: false`
+        """
         ids = record_ids(self.STREAM, 3)
         page, list_page = list_response(self.STREAM, ids), self._list_request()
         http_mocker.get(list_page, [truncated_response(page), page])
@@ -392,8 +417,10 @@ class MeetlogStreamSuite:
     def test_given_truncated_detail_body_then_valid_when_read_then_retried_and_record_emitted(
         self, http_mocker: HttpMocker
     ) -> None:
-        """A 200 detail cut in half parses as {}: `'id' not in response and 'error_code' not in response`
-        is true, so `unreadable_body` retries it."""
+        """A 200 detail cut in half parses as {} (the CDK's filters read an unparsable body so): an
+        empty body, which `unreadable_detail_body` retries.
+        manifest: `unreadable_detail_body: type: HttpResponseFilter predicate: "{{ response is not mapping or not response }}"`
+        """
         ids = record_ids(self.STREAM, 2)
         self._mock_list(http_mocker, ids)
         detail = detail_response(self.STREAM, ids[0])
@@ -410,7 +437,7 @@ class MeetlogStreamSuite:
         self, http_mocker: HttpMocker
     ) -> None:
         """502 forever: MeetlogBackoffStrategy retries 5 times (waits ceiling/2..ceiling for ceilings
-        1, 2, 4, 8, 16 s, each + the CDK's 1 s), then the 6th failure exceeds `max_retries: 5` and raises
+        1, 2, 4, 8, 16 s, each + the CDK's 1 s), then the 6th failure exceeds its max_retries of 5 and raises
         RetriesExhausted: the stream fails with a message naming the status, after exactly 6 requests."""
         list_page = self._list_request()
         http_mocker.get(list_page, [server_error_response(502)] * (MAX_RETRIES + 1))

@@ -99,7 +99,9 @@ class TestTranscriptsIncremental(MeetlogNotFinalRecordSuite, TestCase):
 
     def test_given_processing_transcript_with_fractional_seconds_when_read_then_pending_and_cursor_at_the_newest(self) -> None:
         """State T. Listed: a T+3h completed, p T+1h+0.25 s processing ('%Y-%m-%dT%H:%M:%S.%fZ', one of the
-        manifest's cursor_formats). Both are fetched, p is pending, and the list cursor is at a, T+3h."""
+        manifest's cursor_formats). Both are fetched, p is pending, and the list cursor is at a, T+3h.
+        manifest: `read: - "%Y-%m-%dT%H:%M:%SZ" - "%Y-%m-%dT%H:%M:%S.%fZ"`
+        """
         a = self.listed("a", at(3))
         p = self.listed("p", at(1).replace("Z", ".250Z"), status="processing")
 

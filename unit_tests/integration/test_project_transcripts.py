@@ -1,9 +1,10 @@
 """project_transcripts: one row per project and transcript, from each project's detail
 (GET /api/v1/export/projects/{id}, its `transcripts`), the projects named by List projects.
 
-Manifest: both streams send through `shared_list_requester` / `shared_detail_requester`, so within
-a sync a project URL answered with a success is requested once, whichever stream asks first; an
-answer the error handler retries (`unreadable_body`) is retried against the server, never shared.
+Both streams send through the shared requesters, so within a sync a project URL answered with a
+success is requested once, whichever stream asks first; an answer the error handler retries (an
+unreadable body) is retried against the server, never shared.
+manifest: `shared_list_requester: type: CustomRequester`, `shared_detail_requester: type: CustomRequester`
 """
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -100,8 +101,10 @@ class TestProjectTranscripts(TestCase):
     def test_given_a_truncated_detail_when_both_are_read_then_it_is_retried_against_the_server_and_both_get_every_row(
         self, http_mocker: HttpMocker
     ) -> None:
-        """p1's first answer is half a body: `unreadable_body` (no `id` in it) retries, the retry is
-        answered by the server (a second call), and that good body is what the other stream gets."""
+        """p1's first answer is half a body, which parses as {}: `unreadable_detail_body` retries it, the
+        retry is answered by the server (a second call), and that good body is what the other stream gets.
+        manifest: `unreadable_detail_body: type: HttpResponseFilter predicate: "{{ response is not mapping or not response }}"`
+        """
         list_page, details = self._mock_projects(http_mocker)
         good = project_detail("p1").build()
         http_mocker.get(details["p1"], [truncated_response(good), good])

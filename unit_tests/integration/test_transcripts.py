@@ -39,7 +39,9 @@ class TestTranscriptsFullRefresh(MeetlogStreamSuite, TestCase):
     ) -> None:
         """api_key "A,B": the first request goes out on key #1 (the pool starts at the first key);
         401 `rejected_key` drops it and the retry goes out on key #2, which then signs every request.
-        The warning names the key by position, never by value."""
+        The warning names the key by position, never by value.
+        manifest: `rejected_key: type: HttpResponseFilter http_codes: [401] action: RETRY failure_type: config_error`
+        """
         rejected, valid = unique_api_key(), unique_api_key()
         self.config["api_key"] = f"{rejected},{valid}"
         ids = record_ids(_STREAM, 2)

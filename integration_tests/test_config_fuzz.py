@@ -14,7 +14,7 @@ and things that are not a config object at all, fed to
 The console script (`source-meetlog discover`) runs on a handful of configs only, as subprocesses
 are slow; a read runs after a few configs that check accepts, with edge values.
 
-Reproduce: `.venv/bin/pytest unit_tests/test_config_fuzz.py -k <name>` (hypothesis prints the
+Reproduce: `.venv/bin/pytest integration_tests/test_config_fuzz.py -k <name>` (hypothesis prints the
 failing example; add `--hypothesis-seed=<n>` to replay a run).
 """
 
