@@ -1,0 +1,128 @@
+"""The small components on their own: the transcripts paginator, the list extractor, the checkpoint rule
+and the state migration, with plain inputs."""
+
+import json
+from types import SimpleNamespace
+
+import requests
+
+from source_meetlog import cdk_internals
+from source_meetlog.components.list_extractor import (
+    LIST_PAGE_FIELD,
+    LIST_PAGES_FIELD,
+    LIST_TOTAL_FIELD,
+    PAGE_WITHOUT_ITEMS,
+    ListPageExtractor,
+)
+from source_meetlog.components.pagination import NewestFirstPagination
+from source_meetlog.components.state_migration import RestartOnUnreadableState
+
+
+def response(body) -> requests.Response:
+    answer = requests.Response()
+    answer.status_code = 200
+    answer._content = json.dumps(body).encode()
+    return answer
+
+
+def page(number: int, of: int, *created_at: str) -> requests.Response:
+    items = [{"id": str(i), "created_at": value} for i, value in enumerate(created_at)]
+    return response({"items": items, "meta": {"page": number, "page_size": 100, "total": 100 * of, "total_pages": of}})
+
+
+# ------------------------------------------------------------------ NewestFirstPagination
+
+
+def paginator(**config) -> NewestFirstPagination:
+    return NewestFirstPagination(config=config, parameters={"cursor_field": "created_at"})
+
+
+def test_given_a_page_ending_before_the_cursor_in_newest_first_order_then_paging_stops():
+    token = paginator().next_page_token(page(1, 3, "2026-05-08T10:05:00Z", "2026-05-08T09:58:00Z"), 2, None,
+                                        stream_slice={"start_time": "2026-05-08T10:00:00Z"})
+    assert token is None
+
+
+def test_given_a_page_out_of_order_then_the_list_is_read_on():
+    token = paginator().next_page_token(page(1, 3, "2026-05-08T09:58:00Z", "2026-05-08T10:05:00Z"), 2, None,
+                                        stream_slice={"start_time": "2026-05-08T10:00:00Z"})
+    assert token == 2
+
+
+def test_given_the_last_page_per_meta_then_no_next_page():
+    assert paginator().next_page_token(page(3, 3, "2026-05-08T10:05:00Z"), 1, None, stream_slice={}) is None
+
+
+def test_given_reconcile_deletions_then_the_list_is_read_to_its_end_whatever_the_cursor():
+    token = paginator(reconcile_deletions=True).next_page_token(
+        page(1, 3, "2026-05-08T10:05:00Z", "2026-05-08T09:58:00Z"), 2, None, stream_slice={"start_time": "2026-05-08T10:00:00Z"})
+    assert token == 2
+
+
+# ------------------------------------------------------------------ ListPageExtractor
+
+
+def test_given_a_page_then_each_item_carries_the_total_and_its_page():
+    extractor = ListPageExtractor(config={}, parameters={})
+    [item] = list(extractor.extract_records(page(2, 3, "2026-05-08T10:05:00Z")))
+    assert (item[LIST_TOTAL_FIELD], item[LIST_PAGE_FIELD], item[LIST_PAGES_FIELD]) == (300, 2, 3)
+
+
+def test_given_a_page_without_items_although_records_are_promised_then_one_marker_says_so():
+    extractor = ListPageExtractor(config={}, parameters={})
+    body = {"items": None, "meta": {"page": 2, "total": 137, "total_pages": 2}}
+    assert list(extractor.extract_records(response(body))) == [{PAGE_WITHOUT_ITEMS: 2, LIST_TOTAL_FIELD: 137}]
+
+
+def test_given_an_empty_list_then_nothing_is_extracted():
+    extractor = ListPageExtractor(config={}, parameters={})
+    assert list(extractor.extract_records(response({"items": [], "meta": {"page": 1, "total": 0, "total_pages": 0}}))) == []
+
+
+# ------------------------------------------------------------------ the checkpoint rule (cdk_internals)
+
+
+def fake_cursor(worth_it=True):
+    cursor = SimpleNamespace(_parent_state=None, _throttle_state_message=lambda: None,
+                             _partition_router=SimpleNamespace(worth_a_checkpoint=lambda: worth_it))
+    cdk_internals._emit_when_the_parent_state_moves(cursor)
+    return cursor
+
+
+def test_given_a_new_committed_list_state_then_a_state_message_is_due():
+    cursor = fake_cursor()
+    cursor._parent_state = {"transcripts_list": {"created_at": "…"}}
+    assert cursor._throttle_state_message() is not None
+
+
+def test_given_the_same_committed_list_state_then_the_cdk_throttle_decides():
+    cursor = fake_cursor()
+    cursor._parent_state = {"transcripts_list": {}}
+    cursor._throttle_state_message()
+    assert cursor._throttle_state_message() is None
+
+
+def test_given_a_state_not_worth_its_bytes_yet_then_no_state_message():
+    cursor = fake_cursor(worth_it=False)
+    cursor._parent_state = {"transcripts_list": {}}
+    assert cursor._throttle_state_message() is None
+
+
+# ------------------------------------------------------------------ RestartOnUnreadableState
+
+
+def migration() -> RestartOnUnreadableState:
+    return RestartOnUnreadableState(config={}, parameters={"cursor_field": "created_at", "name": "transcripts"})
+
+
+def test_given_states_this_connector_writes_then_they_are_kept():
+    current = {"state": {"created_at": "2026-05-08T09:14:22Z"},
+               "parent_state": {"transcripts_list": {"created_at": "2026-05-08T09:14:22Z", "pending": {"a": "f00d"}}}}
+    for state in ({"created_at": "2026-05-08T09:14:22Z"}, current):
+        assert migration().should_migrate(state) is False
+
+
+def test_given_states_it_never_writes_then_the_stream_restarts():
+    for state in ({"created_at": "yesterday"}, {"state": 12}, {"cursor": "2026-05-08T09:14:22Z"}):
+        assert migration().should_migrate(state) is True
+    assert migration().migrate({"created_at": "yesterday"}) == {}
