@@ -24,4 +24,4 @@ read: setup
 	$(PY) -m integration_tests.demo_read
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv
