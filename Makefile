@@ -10,8 +10,8 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# 0.1.0 was installed as `source-meetlog`: remove it, so that only airbyte-source-meetlog owns
-	# the console script and the import package (a no-op in a new .venv).
+# 0.1.0 was installed as `source-meetlog`: remove it, so that only airbyte-source-meetlog owns
+# the console script and the import package (a no-op in a new .venv).
 	$(PY) -m pip uninstall --quiet --yes source-meetlog
 	$(PY) -m pip install --quiet -e '.[tests,pyairbyte]'
 	touch $@
