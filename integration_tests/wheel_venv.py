@@ -30,7 +30,6 @@ COMPLETE_MARKER = ".complete"
 @dataclass(frozen=True)
 class WheelVenv:
     path: Path
-    created_now: bool  # False when the cached environment was reused
 
     @property
     def python(self) -> Path:
@@ -74,7 +73,7 @@ def wheel_venv(wheel: Path) -> Iterator[WheelVenv]:
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     with open(CACHE_ROOT / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        venv = WheelVenv(CACHE_ROOT / environment_key(), created_now=False)
+        venv = WheelVenv(CACHE_ROOT / environment_key())
         if not (venv.path / COMPLETE_MARKER).exists():
             # Other keys are environments of an older setup.py: keep one, not one per edit.
             for stale in CACHE_ROOT.iterdir():
@@ -85,7 +84,6 @@ def wheel_venv(wheel: Path) -> Iterator[WheelVenv]:
             run_checked([str(venv.python), "-m", "pip", "install", "--quiet", str(wheel)], cwd=venv.path,
                         timeout=INSTALL_TIMEOUT_SECONDS)
             (venv.path / COMPLETE_MARKER).write_text(f"dependencies of setup.py as of key {venv.path.name}\n")
-            venv = WheelVenv(venv.path, created_now=True)
         else:
             run_checked([str(venv.python), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", str(wheel)],
                         cwd=venv.path)
