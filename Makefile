@@ -10,6 +10,9 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+# 0.1.0 was installed as `source-meetlog`: remove it, so that only airbyte-source-meetlog owns
+# the console script and the import package (a no-op in a new .venv).
+	$(PY) -m pip uninstall --quiet --yes source-meetlog
 	$(PY) -m pip install --quiet -e '.[tests,pyairbyte]'
 	touch $@
 
@@ -21,4 +24,4 @@ read: setup
 	$(PY) -m integration_tests.demo_read
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv

@@ -1,6 +1,6 @@
 from setuptools import find_packages, setup
 
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 MAIN_REQUIREMENTS = [
     "airbyte-cdk~=7.39.1",  # the version cdk_internals.py was read from (README: moving to a newer CDK)
@@ -15,11 +15,16 @@ TEST_REQUIREMENTS = [
 ]
 
 setup(
-    name="source-meetlog",
+    # Airbyte's convention for a published Python connector (metadata.yaml's
+    # remoteRegistries.pypi.packageName), the name PyAirbyte installs by default. The console
+    # script stays `source-meetlog`, the import package `source_meetlog`.
+    name="airbyte-source-meetlog",
     version=VERSION,
     description="Airbyte source connector for the Meetlog Export API: transcripts, reports and projects.",
     author="source-meetlog maintainers",
-    packages=find_packages(exclude=("unit_tests", "integration_tests", "bench")),
+    # Only the connector: an exclude list missed the test helpers' subpackages
+    # (unit_tests.integration, integration_tests.meetlog_server), which the wheel then installed.
+    packages=find_packages(include=("source_meetlog", "source_meetlog.*")),
     python_requires=">=3.10,<3.14",
     install_requires=MAIN_REQUIREMENTS,
     package_data={"source_meetlog": ["manifest.yaml", "schemas/*.json"]},

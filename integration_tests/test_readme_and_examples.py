@@ -150,20 +150,31 @@ def test_make_read_runs_the_demo_module():
 # ---------------------------------------------------------------------------- README commands
 
 
+def _setup_name() -> str:
+    return ast.literal_eval(_setup_call_keyword("name"))
+
+
+def _wheel_name() -> str:
+    """The file `pip wheel` builds from setup.py (a pure-Python wheel, as its name says)."""
+    return f"{_setup_name().replace('-', '_')}-{_setup_version()}-py3-none-any.whl"
+
+
 def _check_command(line: str) -> None:
     words = shlex.split(line)
     program, args = words[0], words[1:]
+    for wheel in [word for word in words if word.endswith(".whl")]:
+        assert Path(wheel).name == _wheel_name(), f"`{line}`: setup.py builds {_wheel_name()}"
     if program == "make":
         assert set(args) <= _makefile_targets(), f"`{line}`: no such Makefile target"
     elif program == ".":
         assert args == [".venv/bin/activate"] and re.search(r"^VENV \?= \.venv$", (ROOT / "Makefile").read_text(), re.M)
-    elif program == "source-meetlog":
+    elif Path(program).name == "source-meetlog":  # on PATH, or in another virtual environment
         scripts = ast.literal_eval(_setup_call_keyword("entry_points"))["console_scripts"]
         assert "source-meetlog=source_meetlog.run:run" in scripts
         assert args[0] in CONNECTOR_COMMANDS, f"`{line}`: no such connector command"
         AirbyteEntrypoint.parse_args(args)  # exits on arguments the command does not take
         _check_paths(args)
-    elif program.endswith("python") and args[:1] == ["-m"]:
+    elif re.search(r"python3?$", program) and args[:1] == ["-m"]:
         assert importlib.util.find_spec(args[1]) is not None, f"`{line}`: no module {args[1]}"
     elif program.endswith("python"):
         assert (ROOT / args[0]).is_file(), f"`{line}`: no file {args[0]}"
@@ -172,6 +183,11 @@ def _check_command(line: str) -> None:
         extras = re.fullmatch(r"\.\[([\w,]+)\]", args[2]).group(1).split(",")
         declared = {key.value for key in _setup_call_keyword("extras_require").keys}
         assert set(extras) <= declared, f"`{line}`: setup.py declares the extras {declared}"
+    elif program.endswith("pip") and args[:1] == ["wheel"]:
+        assert "--no-deps" in args and args[-1] == ".", f"`{line}`: the connector's own wheel, from the repository"
+    elif program.endswith("pip") and args[:1] == ["install"]:
+        # The wheel (its name checked above), or the distribution by setup.py's name.
+        assert all(arg.endswith(".whl") or arg == _setup_name() for arg in args[1:]), f"`{line}`"
     elif program == "docker":
         from integration_tests.test_docker_image import IMAGE
 

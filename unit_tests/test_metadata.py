@@ -128,3 +128,37 @@ def test_breaking_changes_when_listed_name_released_versions(data: dict) -> None
     if breaking_changes is not None:
         assert breaking_changes, "leave breakingChanges out until there is one"
         assert all(re.fullmatch(r"\d+\.\d+\.\d+", str(version)) for version in breaking_changes)
+
+
+# ---------------------------------------------------------------------------- one name, one version
+
+DOCUMENTS = ("README.md", "docs/meetlog.md", "examples/pyairbyte_to_duckdb.py")
+
+
+def _setup_py_name() -> str:
+    tree = ast.parse((ROOT / "setup.py").read_text())
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "setup")
+    return next(k.value.value for k in call.keywords if k.arg == "name")
+
+
+def test_the_distribution_is_named_as_metadata_publishes_it(data: dict) -> None:
+    # PyAirbyte installs `airbyte-<connector name>` unless the registry names another package.
+    assert _setup_py_name() == data["remoteRegistries"]["pypi"]["packageName"] == f"airbyte-{data['dockerRepository'].split('/')[1]}"
+
+
+def test_the_dockerfile_installs_and_uninstalls_the_distribution_by_its_name(dockerfile: str) -> None:
+    uninstalled = re.findall(r"pip uninstall (?:--\S+ )*(\S+)", dockerfile)
+    assert uninstalled == [_setup_py_name()]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_wheel_and_image_tag_the_docs_name_is_this_version(document: str) -> None:
+    text = (ROOT / document).read_text()
+    wheels = re.findall(r"([\w.]*source_meetlog)-(\d+\.\d+\.\d+)-py3-none-any\.whl", text)
+    tags = re.findall(r"`airbyte/source-meetlog`, tag `([^`]+)`", text)
+    installs = re.findall(r"pip install ([\w-]*source-meetlog)\b", text)
+
+    assert {(name, version) for name, version in wheels} <= {(_setup_py_name().replace("-", "_"), _setup_py_version())}
+    assert set(tags) <= {_setup_py_version()}
+    assert set(installs) <= {_setup_py_name()}
+    assert wheels or tags or installs, f"{document} names no wheel, tag or package: drop it from DOCUMENTS"
