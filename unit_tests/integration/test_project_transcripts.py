@@ -134,3 +134,19 @@ class TestProjectTranscripts(TestCase):
         self._assert_every_row(output)
         for request in details.values():
             http_mocker.assert_number_of_calls(request, 1)
+
+    def test_given_a_key_without_export_projects_when_read_then_the_error_names_project_transcripts(self) -> None:
+        """The URL path is its own parameter (path: projects), so `parameters.name` in the 403 message is
+        the stream the user selected.
+        manifest: `Meetlog refused the '{{ parameters.name }}' stream`"""
+        from airbyte_cdk.test.mock_http import HttpMocker
+
+        from .response_builder import missing_scope_response
+
+        with HttpMocker() as http_mocker:
+            http_mocker.get(list_request("projects", self.api_key), missing_scope_response("export:projects"))
+            output = self._read([(STREAM, SyncMode.full_refresh)])
+
+        messages = [m.trace.error.message for m in output.errors]
+        self.assertTrue(any("refused the 'project_transcripts' stream" in m for m in messages), messages)
+        self.assertFalse(any("refused the 'projects' stream" in m for m in messages), messages)
