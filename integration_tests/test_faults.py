@@ -617,7 +617,7 @@ def test_given_a_detail_slower_than_the_timeout_when_read_then_it_is_abandoned_r
 
 def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_only_page_three_is_fetched_again(quick_retries):
     """A sync that stops with an error (a detail of page 3 failing on every attempt) leaves, in the
-    state the CDK emits as the stream fails, the records pages 1 and 2 handed out (sync_progress.py):
+    state the CDK emits as the stream fails, the records pages 1 and 2 handed out (the `progress` of list_state.py):
     the next sync fetches only page 3's 50 details again, and its own state, the list read to the end,
     drops that progress. The per-page checkpoints are not needed here, as the CDK saves that state on
     failure anyway: the killed sync below is the test that needs them."""
@@ -644,7 +644,7 @@ def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_only_page
 
 def test_given_a_sync_killed_on_page_three_when_resumed_from_its_last_state_then_pages_one_and_two_are_not_fetched_again():
     """A killed process sends no final state: what counts is the last state message before the kill.
-    One follows every list page (components/checkpoints.py), so that state already covers pages 1 and
+    One follows every list page (cdk_internals.checkpoint_every_page), so that state already covers pages 1 and
     2 (200 details). Without those checkpoints the CDK's first state comes after the 250th record, no
     state precedes the kill, and the resumed sync fetches all 250 details again."""
     dataset = build_dataset(transcripts=250, reports_per_transcript=1, projects=3)

@@ -105,7 +105,7 @@ def test_given_reports_in_any_order_when_a_report_is_added_then_only_it_is_fetch
 
 def test_given_more_transcripts_than_the_cdk_holds_partitions_for_when_synced_twice_then_each_arrives_once_and_the_second_resumes():
     """1,200 transcripts are 1,200 detail partitions: more than the 200 that may wait for the workers
-    and the 1,000 partition cursors kept (components/partition_bounds.py). Dropping a closed
+    and the 1,000 partition cursors kept (cdk_internals.py: PENDING_PARTITIONS, KEPT_PARTITION_CURSORS). Dropping a closed
     partition's cursor changes nothing emitted or saved: each record once, the minimum of requests,
     the state's cursors at the newest transcript, and an open partition never dropped (the CDK warns)."""
     with MeetlogServer(dataset=build_dataset(transcripts=1200, reports_per_transcript=0, projects=0),
