@@ -44,6 +44,7 @@ def one_sync(transcripts: int, reconcile: bool) -> dict:
             plan.answered(fetch.record_id, item)
     plan.page_done()
     plan.finish()
+    plan.close()
     final = len(json.dumps(plan.state().written("created_at", reconcile)))
     return {"largest": max(largest, final), "total": total + final, "checkpoints": checkpoints + 1,
             "records": transcripts * RECORD_BYTES}

@@ -188,10 +188,14 @@ class FetchPlan:
                     self._pending.pop(record_id, None)  # a complete list no longer names it: gone
                 continue
             rechecks.append(self._hand_out(Fetch(record_id, last_sent), final=False))
+        return rechecks
+
+    def close(self) -> None:
+        """Every fetch is handed out (re-checks and links too). The state asked for from now on is the
+        sync's outcome: the CDK asks only once every detail has been answered, or not at all."""
         with self._lock:
             self._finished = True
             self._state = None
-        return rechecks
 
     def deleted(self) -> List[str]:
         """With reconcile_deletions: the ids synced before that this complete read no longer lists."""
@@ -244,9 +248,8 @@ class FetchPlan:
     # ------------------------------------------------------------------ state
 
     def state(self) -> ListState:
-        """What the list's state says now: as of the last whole page while the list is read, and
-        everything once it is read and every detail answered (a re-check that was never answered
-        was a 404: the record is gone)."""
+        """What the list's state says now: as of the last whole page until `close`, and the sync's
+        outcome after it."""
         with self._lock:
             if not self._finished:
                 if self._state is None:
@@ -257,7 +260,8 @@ class FetchPlan:
                         synced_ids_text=self._saved.synced_ids_text,
                     )
                 return self._state
-            pending = {i: fp for i, fp in self._pending.items() if i not in self._rechecks or i in self._answered}
+            # A record handed out and never answered was a 404: it is gone.
+            pending = {i: fp for i, fp in self._pending.items() if i in self._answered or i not in self._handed_out}
             if self._state is None or self._state.pending != pending or set(self._state.relink) != self._relink_later:
                 ids = self._next_synced_ids()
                 links = {i: self._link_of.get(i) or self._saved.synced_links.get(i) for i in ids or ()}

@@ -35,7 +35,9 @@ def read(plan: FetchPlan, pages) -> list:
             if fetch:
                 fetches.append(fetch)
     plan.page_done()
-    return fetches + plan.finish()
+    fetches += plan.finish()
+    plan.close()
+    return fetches
 
 
 def test_given_a_cursor_when_read_then_only_newer_records_are_fetched_and_the_cursor_moves_to_the_newest():
@@ -168,3 +170,24 @@ def test_given_the_same_state_twice_then_it_is_written_once_per_page_not_per_rec
     plan.see(item("b", 2, "processing"), 1, "b")
 
     assert plan.state() is first, "no new state until the page is done"
+
+
+def test_given_rechecks_handed_out_when_a_checkpoint_is_taken_before_they_are_answered_then_they_stay_pending():
+    """The CDK asks for the state after each re-check slice too: until close(), no unanswered re-check
+    may leave `pending`, or a sync killed then would lose it."""
+    plan = plan_for(TRANSCRIPTS, {"created_at": at(2), "pending": {"p": "f00d", "q": "beef"}}, cursor_hours=2)
+    plan.new_read()
+    plan.see(item("a", 2), 1, "a")
+    plan.page_done()
+
+    assert [f.record_id for f in plan.finish()] == ["p", "q"]
+    assert plan.state().pending == {"p": "f00d", "q": "beef"}
+    plan.close()
+    assert plan.state().pending == {}, "after close, unanswered means 404"
+
+
+def test_given_a_new_record_not_final_whose_detail_is_404_then_it_does_not_stay_pending():
+    plan = plan_for(TRANSCRIPTS, {}, cursor_hours=None)
+
+    assert read(plan, [[item("p", 1, "processing")]]) == [Fetch("p")]
+    assert plan.state().pending == {}

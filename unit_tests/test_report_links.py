@@ -18,7 +18,9 @@ def read(plan: FetchPlan, items) -> list:
     plan.new_read()
     fetches = [f for f in (plan.see(i, 1, i["id"]) for i in items) if f]
     plan.page_done()
-    return fetches + plan.finish()
+    fetches += plan.finish()
+    plan.close()
+    return fetches
 
 
 def test_given_the_reports_list_ends_first_then_the_transcripts_stream_takes_its_transcripts():

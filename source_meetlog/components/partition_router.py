@@ -63,6 +63,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     yield self._detail_partition(partition_field, fetch)
                 if parent_config.incremental_dependency:
                     self._send_deletion_markers(parent, plan)
+                plan.close()
                 parent.cursor.close_partition(partition)
                 if is_last_partition:
                     parent.cursor.ensure_at_least_one_state_emitted()
