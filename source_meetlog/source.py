@@ -17,10 +17,11 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
+from source_meetlog.cdk_internals import read_message_repository
 from source_meetlog.check import check_connection
 from source_meetlog.components.checkpoints import checkpoint_every_page
 from source_meetlog.components.known_ids import DELETED_AT_FIELD
-from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.sync_context import SyncContext, streams_by_requester_name
 from source_meetlog.components.partition_bounds import bound_partition_cursors, bound_pending_partitions
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 
@@ -36,6 +37,8 @@ class SourceMeetlog(YamlDeclarativeSource):
         # A bad config must reach the user as a message naming the field, from whichever command
         # runs, so it is kept here rather than raised while the manifest is being built.
         self._config_error: Optional[ConfigError] = None
+        self._streams_being_read: frozenset = frozenset()  # set by read(): whose waits are announced
+        self._sync: Optional[SyncContext] = None
         if config:
             try:
                 config = parse_config(config).as_connector_config(config)
@@ -66,9 +69,14 @@ class SourceMeetlog(YamlDeclarativeSource):
         return check_connection(meetlog_config, logger)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
-        # Each read builds its streams once: the requesters built here share one store of answers
-        # (components/shared_responses.py), which goes when these streams go, with the sync.
-        with SharedResponses().bound():
+        # Each read builds its streams once: the components built here share one SyncContext (key
+        # pool, progress, answers, rate-limit statuses), which goes when these streams go, with the sync.
+        self._sync = SyncContext(
+            read_message_repository(self),
+            self._streams_being_read,
+            streams_by_requester_name(self.resolved_manifest),
+        )
+        with self._sync.bound():
             streams = super().streams(config)
         checkpoint_every_page(streams)
         bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
@@ -88,7 +96,10 @@ class SourceMeetlog(YamlDeclarativeSource):
         self._checked_config(config)
         # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
         replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
+        self._streams_being_read = frozenset(s.stream.name for s in catalog.streams)
         for message in super().read(logger, config, catalog, state):
+            if message.type == Type.TRACE and message.trace.stream_status and self._sync is not None:
+                self._sync.observe(message.trace.stream_status)
             if message.type == Type.RECORD and message.record.stream in replaced and DELETED_AT_FIELD in message.record.data:
                 continue
             if message.type == Type.TRACE and message.trace.error:

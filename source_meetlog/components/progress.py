@@ -2,7 +2,7 @@
 
 At 60 requests a minute per key, 20,000 transcripts take hours, so the log says every
 30 seconds how far each stream has come, counting what the responses show: a list page's
-`meta.total`, and each detail answered.
+`meta.total`, and each detail answered. One log serves one read (SyncContext, sync_context.py).
 """
 
 import logging
@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Deque, Dict, Optional, Tuple
+from typing import Callable, Deque, Dict, Optional
 
 import requests
 
@@ -40,18 +40,9 @@ def format_duration(seconds: float) -> str:
 class ProgressLog:
     """Counts responses per stream and logs one line per stream at most every `interval` seconds."""
 
-    _shared: ClassVar[Dict[Tuple[str, ...], "ProgressLog"]] = {}
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    @classmethod
-    def shared(cls, keys: Tuple[str, ...]) -> "ProgressLog":
-        """One log per set of keys in this process, like the key pool: every stream's requests count."""
-        with cls._shared_lock:
-            return cls._shared.setdefault(keys, cls())
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic, interval: float = INTERVAL_SECONDS) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, interval: Optional[float] = None) -> None:
         self._clock = clock
-        self._interval = interval
+        self._interval = INTERVAL_SECONDS if interval is None else interval
         self._streams: Dict[str, StreamProgress] = {}
         self._recent: Deque[float] = deque()
         self._requests = 0
