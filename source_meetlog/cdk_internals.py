@@ -124,3 +124,14 @@ def _per_partition_cursors(streams: Iterable[Any]) -> Iterable[ConcurrentPerPart
         cursor = getattr(stream, "cursor", None)
         if isinstance(cursor, ConcurrentPerPartitionCursor):
             yield cursor
+
+
+# ------------------------------------------------------------------ one read's context and its statuses
+
+
+def read_message_repository(source: Any) -> MessageRepository:
+    """The message repository of the read: a ConcurrentMessageRepository over the read's queue, so a
+    status a worker thread sends (rate_limit_status.py) reaches stdout in order with the records.
+    ConcurrentDeclarativeSource keeps it as _message_repository and offers no public accessor
+    (declarative/concurrent_declarative_source.py; `message_repository` is AbstractSource's default)."""
+    return _private(source, "_message_repository")

@@ -20,8 +20,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from source_meetlog import cdk_internals
 from source_meetlog.check import check_connection
 from source_meetlog.components.deletion_markers import DELETED_AT_FIELD
-from source_meetlog.components.read_plans import ReadPlans
-from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.sync_context import SyncContext, streams_by_requester_name
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 from source_meetlog.list_state import ListState
 from source_meetlog.report_links import ReportLinks
@@ -38,6 +37,8 @@ class SourceMeetlog(YamlDeclarativeSource):
         # A bad config must reach the user as a message naming the field, from whichever command
         # runs, so it is kept here rather than raised while the manifest is being built.
         self._config_error: Optional[ConfigError] = None
+        self._streams_being_read: frozenset = frozenset()  # set by read(): whose waits are announced
+        self._sync: Optional[SyncContext] = None
         if config:
             try:
                 config = parse_config(config).as_connector_config(config)
@@ -69,9 +70,15 @@ class SourceMeetlog(YamlDeclarativeSource):
         return check_connection(meetlog_config, logger)
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
-        # Each read builds its streams once: the requesters built here share one store of answers
-        # (components/shared_responses.py), which goes when these streams go, with the sync.
-        with SharedResponses().bound(), ReadPlans(self._report_links()).bound():
+        # Each read builds its streams once: the components built here share one SyncContext (key
+        # pool, progress, answers, fetch plans, rate-limit statuses), which goes with the sync.
+        self._sync = SyncContext(
+            cdk_internals.read_message_repository(self),
+            self._streams_being_read,
+            streams_by_requester_name(self.resolved_manifest),
+            report_links=self._report_links(),
+        )
+        with self._sync.bound():
             streams = super().streams(config)
         cdk_internals.checkpoint_every_page(streams)
         cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
@@ -108,7 +115,10 @@ class SourceMeetlog(YamlDeclarativeSource):
         self._reading = (catalog, state)
         # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
         replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
+        self._streams_being_read = frozenset(s.stream.name for s in catalog.streams)
         for message in super().read(logger, config, catalog, state):
+            if message.type == Type.TRACE and message.trace.stream_status and self._sync is not None:
+                self._sync.observe(message.trace.stream_status)
             if message.type == Type.RECORD and message.record.stream in replaced and DELETED_AT_FIELD in message.record.data:
                 continue
             if message.type == Type.TRACE and message.trace.error:

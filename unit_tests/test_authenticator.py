@@ -1,6 +1,6 @@
 """KeyPoolAuthenticator: signs each request with a key from the pool, and learns from 401 and 429.
 
-`KeyPool.shared` is process-wide per (keys, limit), so every test makes keys of its own.
+Built inside a read's SyncContext, authenticators share its pool; outside one, each has its own.
 Tests that look at timing swap in a pool on a fake clock (`authenticator.pool`).
 """
 
@@ -12,14 +12,12 @@ import pytest
 import requests
 
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
-from airbyte_cdk.sources.streams.http.requests_native_auth import (
-    ResponseAwareAuthenticator,
-    TokenRotatingAuthenticator,
-)
+from airbyte_cdk.sources.streams.http.requests_native_auth import ResponseAwareAuthenticator
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_meetlog.components.authenticator import KeyPoolAuthenticator
 from source_meetlog.components.key_pool import AllKeysRejected, KeyPool, RateLimitWaitTooLong
+from source_meetlog.components.sync_context import SyncContext
 from source_meetlog.config import ConfigError
 
 _serial = itertools.count()
@@ -72,28 +70,59 @@ def response(status: int, retry_after: str = None) -> requests.Response:
 
 def test_builds_its_pool_from_the_configs_keys_and_limit():
     keys = fresh_keys(2)
-    auth = authenticator(keys, requests_per_minute=30)
+    sync = SyncContext()
+    with sync.bound():
+        auth = authenticator(keys, requests_per_minute=30)
 
-    assert auth.pool is KeyPool.shared(keys, 30)
+    assert auth.pool is sync.key_pool(keys, 30)
 
 
 def test_without_a_limit_in_the_config_then_60_a_minute():
     keys = fresh_keys(1)
+    sync = SyncContext()
+    with sync.bound():
+        auth = authenticator(keys)
 
-    assert authenticator(keys).pool is KeyPool.shared(keys, 60)
+    assert auth.pool is sync.key_pool(keys, 60)
 
 
-def test_two_streams_authenticators_share_one_pool():
+def test_two_streams_authenticators_of_one_read_share_one_pool_and_one_progress_log():
     """The manifest builds one authenticator per stream; the API counts per key, not per stream."""
     keys = fresh_keys(2)
+    with SyncContext().bound():
+        first, second = authenticator(keys), authenticator(keys)
 
-    assert authenticator(keys).pool is authenticator(keys).pool
+    assert first.pool is second.pool
+    assert first.progress is second.progress
+
+
+def test_authenticators_of_two_reads_share_nothing():
+    keys = fresh_keys(2)
+    with SyncContext().bound():
+        first = authenticator(keys)
+    with SyncContext().bound():
+        second = authenticator(keys)
+
+    assert first.pool is not second.pool
+    assert first.progress is not second.progress
+
+
+def test_built_outside_a_read_then_it_signs_from_a_pool_of_its_own():
+    """A unit test or another tool may build the component without SourceMeetlog.streams()."""
+    keys = fresh_keys(1)
+    first, second = authenticator(keys), authenticator(keys)
+
+    assert first.pool is not second.pool
+    assert signed(first).headers["Authorization"] == f"Bearer {keys[0]}"
 
 
 def test_given_keys_with_spaces_after_commas_then_the_same_pool_as_without():
     keys = fresh_keys(2)
+    sync = SyncContext()
+    with sync.bound():
+        auth = KeyPoolAuthenticator(config={"api_key": f"{keys[0]} , {keys[1]}"}, parameters={})
 
-    assert KeyPoolAuthenticator(config={"api_key": f"{keys[0]} , {keys[1]}"}, parameters={}).pool is KeyPool.shared(keys, 60)
+    assert auth.pool is sync.key_pool(keys, 60)
 
 
 def test_given_a_bad_key_in_the_config_then_a_config_error():
@@ -101,11 +130,9 @@ def test_given_a_bad_key_in_the_config_then_a_config_error():
         KeyPoolAuthenticator(config={"api_key": "sk_live_notMeetlog"}, parameters={})
 
 
-def test_it_offers_the_cdks_response_aware_and_token_rotating_protocols():
-    auth = authenticator(fresh_keys(1))
-
-    assert isinstance(auth, ResponseAwareAuthenticator)
-    assert isinstance(auth, TokenRotatingAuthenticator)
+def test_it_offers_the_cdks_response_aware_protocol():
+    """So the HTTP client shows it every response (and it learns of 401 and 429)."""
+    assert isinstance(authenticator(fresh_keys(1)), ResponseAwareAuthenticator)
 
 
 # ------------------------------------------------------------------------------ signing
@@ -217,7 +244,6 @@ def test_given_429_with_retry_after_then_the_key_rests_that_long_while_another_s
 
     auth.update_from_response(limited, response(429, retry_after="30"))
 
-    assert auth.has_alternative_token(limited) is True
     assert [signed(auth).headers["Authorization"] for _ in range(3)] == [f"Bearer {keys[1]}"] * 3
     clock.now += 30
     assert f"Bearer {keys[0]}" in {signed(auth).headers["Authorization"] for _ in range(2)}
@@ -276,28 +302,3 @@ def test_a_response_to_an_unsigned_or_foreign_request_changes_nothing():
         auth.update_from_response(request, response(401))
 
     assert auth.pool.live_key_count == 1
-
-
-# ------------------------------------------------------------------------------ has_alternative_token
-
-
-def test_with_a_single_key_there_is_no_alternative_token():
-    keys = fresh_keys(1)
-    auth = authenticator(keys)
-    on_fake_clock(auth, keys)
-    request = signed(auth)
-    auth.update_from_response(request, response(429, retry_after="5"))
-
-    assert auth.has_alternative_token(request) is False
-
-
-def test_with_every_other_key_resting_or_rejected_there_is_no_alternative_token():
-    keys = fresh_keys(3)
-    auth = authenticator(keys)
-    on_fake_clock(auth, keys)
-    first, second, third = signed(auth), signed(auth), signed(auth)
-    auth.update_from_response(second, response(401))
-    auth.update_from_response(third, response(429, retry_after="60"))
-    auth.update_from_response(first, response(429, retry_after="5"))
-
-    assert auth.has_alternative_token(first) is False

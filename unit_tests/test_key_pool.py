@@ -18,6 +18,7 @@ from source_meetlog.components.key_pool import (
     WINDOW_MARGIN_SECONDS,
     WINDOW_SECONDS,
     AllKeysRejected,
+    TEST_WINDOW_ENVIRONMENT_VARIABLE,
     KeyPool,
     RateLimitWaitTooLong,
 )
@@ -323,65 +324,55 @@ def test_given_a_wait_within_max_wait_then_sleeps_it(clock):
     assert sum(clock.waits) == pytest.approx(29)
 
 
-# ------------------------------------------------------------------------------ has_other_key_ready
+def test_given_a_429_asking_past_max_wait_then_refused_as_asked_even_after_the_cdks_pause(clock):
+    """Retry-After: 901 with a 900 s maximum: the CDK pauses 1 s before signing the retry, so
+    900 s are left, but the server asked for 901: refused, and the message says 901."""
+    pool = make_pool(keys=(A,), rpm=10, clock=clock, max_wait_seconds=900)
+    pool.rest(A, 901)
+    clock.advance(1.001)
+
+    with pytest.raises(RateLimitWaitTooLong) as raised:
+        pool.acquire()
+
+    assert "901 s" in raised.value.message
+    assert clock.waits == []
 
 
-def test_has_other_key_ready_when_another_live_key_is_not_resting(clock):
-    pool = make_pool(keys=(A, B), rpm=10, clock=clock)
-    pool.rest(A, 30)
+def test_given_one_key_asked_to_rest_an_hour_then_another_key_signs_at_once(clock):
+    pool = make_pool(keys=(A, B), rpm=10, clock=clock, max_wait_seconds=900)
+    pool.rest(A, 3600)
 
-    assert pool.has_other_key_ready(A) is True  # B can take the retry
-    assert pool.has_other_key_ready(B) is False  # A rests
-
-
-def test_has_other_key_ready_is_false_with_a_single_key(clock):
-    pool = make_pool(keys=(A,), rpm=10, clock=clock)
-
-    assert pool.has_other_key_ready(A) is False
+    assert [pool.acquire() for _ in range(3)] == [B, B, B]
+    assert clock.waits == []
 
 
-def test_has_other_key_ready_ignores_rejected_keys(clock):
-    pool = make_pool(keys=(A, B), rpm=10, clock=clock)
-    pool.reject(B)
+def test_given_one_key_resting_an_hour_and_the_other_full_then_waits_for_the_others_window(clock):
+    pool = make_pool(keys=(A, B), rpm=1, clock=clock, max_wait_seconds=900)
+    assert pool.acquire() == A
+    assert pool.acquire() == B
+    pool.rest(A, 3600)
 
-    assert pool.has_other_key_ready(A) is False
-
-
-def test_has_other_key_ready_sees_a_key_whose_rest_is_over(clock):
-    pool = make_pool(keys=(A, B), rpm=10, clock=clock)
-    pool.rest(B, 30)
-    assert pool.has_other_key_ready(A) is False
-
-    clock.advance(30)
-    assert pool.has_other_key_ready(A) is True
+    assert pool.acquire() == B
+    assert sum(clock.waits) == pytest.approx(SPAN)
 
 
-def test_has_other_key_ready_for_an_unsigned_request_means_any_key_ready(clock):
-    pool = make_pool(keys=(A,), rpm=10, clock=clock)
-    assert pool.has_other_key_ready(None) is True
+def test_given_the_test_window_variable_then_the_window_is_that_long(clock, monkeypatch):
+    """For tests only (not in the spec): a server limited to 6 per 6 s needs a 6 s window."""
+    monkeypatch.setenv(TEST_WINDOW_ENVIRONMENT_VARIABLE, "6")
+    pool = make_pool(keys=(A,), rpm=1, clock=clock)
+    pool.acquire()
+    pool.acquire()
 
-    pool.rest(A, 5)
-    assert pool.has_other_key_ready(None) is False
-
-
-def test_has_other_key_ready_is_false_when_the_other_key_has_no_room_in_its_window(clock):
-    pool = make_pool(keys=(A, B), rpm=2, clock=clock)
-    for _ in range(4):
-        pool.acquire()  # A, B, A, B: both windows full until 1060.25
-    pool.rest(A, 1)
-
-    assert pool.has_other_key_ready(A) is False
+    assert clock.waits == [pytest.approx(6 + WINDOW_MARGIN_SECONDS)]
 
 
-# ------------------------------------------------------------------------------ shared pools
+def test_without_the_test_window_variable_then_the_window_is_a_minute(clock, monkeypatch):
+    monkeypatch.delenv(TEST_WINDOW_ENVIRONMENT_VARIABLE, raising=False)
+    pool = make_pool(keys=(A,), rpm=1, clock=clock)
+    pool.acquire()
+    pool.acquire()
 
-
-def test_shared_gives_one_pool_per_keys_and_limit():
-    keys = ("tk_live_sharedPoolOne", "tk_live_sharedPoolTwo")
-
-    assert KeyPool.shared(keys, 60) is KeyPool.shared(keys, 60)
-    assert KeyPool.shared(keys, 60) is not KeyPool.shared(keys, 30)
-    assert KeyPool.shared(keys, 60) is not KeyPool.shared(keys[:1], 60)
+    assert clock.waits == [pytest.approx(60 + WINDOW_MARGIN_SECONDS)]
 
 
 def test_key_position_is_one_based_and_none_for_strangers():

@@ -58,3 +58,23 @@ def test_given_failed_responses_when_counted_then_they_use_requests_but_finish_n
 
 def test_durations_read_like_a_person_would_say_them():
     assert [format_duration(s) for s in (20, 95, 3725)] == ["under a minute", "2 min", "1 h 2 min"]
+
+
+def test_given_a_paced_burst_every_60_25_s_when_the_next_burst_starts_then_the_rate_still_counts_the_last_one(caplog):
+    """The key pool's window: 60 requests at once, the next one 60.25 s later. The line taken then
+    says 61 in the last minute and about a minute left, not 1 a minute and an hour and a half."""
+    clock = FakeClock()
+    progress = ProgressLog(clock=clock, interval=30)
+    progress.count(_request("/api/v1/export/transcripts?page=1&page_size=100"), _response(b'{"items": [], "meta": {"total": 148}}'))
+    for _ in range(59):
+        progress.count(_request("/api/v1/export/transcripts/t-1"), _response())
+
+    clock.now = 60.25
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        progress.count(_request("/api/v1/export/transcripts/t-1"), _response())
+
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress")]
+    assert lines == [
+        "Progress of 'transcripts': 60 records fetched of at most 148 listed; 61 requests so far in this sync, "
+        "61 in the last minute; at most 1 min left at this rate."
+    ]

@@ -1,4 +1,4 @@
-"""SharedResponseRequester: an HttpRequester's requests, shared through the store bound while it was built."""
+"""SharedResponseRequester: an HttpRequester's requests, shared through the store of the read (SyncContext) it was built in."""
 
 import pytest
 import requests
@@ -10,7 +10,7 @@ from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
 from source_meetlog.components.shared_requester import SharedResponseRequester
-from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.sync_context import SyncContext
 
 BASE = "https://meetlog.ru/api/v1/export"
 CONFIG = {"base_url": "https://meetlog.ru"}
@@ -52,7 +52,7 @@ def test_given_two_requesters_built_for_one_read_when_both_ask_for_a_project_the
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.get(project, body())
-        with SharedResponses().bound():
+        with SyncContext().bound():
             projects, project_transcripts = requester(), requester()
 
         first = projects.send_request(stream_slice=P1)
@@ -66,9 +66,9 @@ def test_given_requesters_built_for_two_reads_then_nothing_is_shared_between_the
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.get(project, body())
-        with SharedResponses().bound():
+        with SyncContext().bound():
             this_read = requester()
-        with SharedResponses().bound():
+        with SyncContext().bound():
             next_read = requester()
 
         this_read.send_request(stream_slice=P1)
@@ -93,7 +93,7 @@ def test_given_a_post_then_it_is_never_shared():
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.post(project, body())
-        with SharedResponses().bound():
+        with SyncContext().bound():
             first, second = requester("POST"), requester("POST")
 
         first.send_request(stream_slice=P1)

@@ -242,20 +242,3 @@ def test_given_the_kept_answers_would_pass_the_bound_then_further_ones_are_not_k
 
     assert server.sent == 3, "the first answer was shared; the second did not fit and was requested again"
     assert any("are not shared" in record.getMessage() for record in caplog.records)
-
-
-# ------------------------------------------------------------------------------ one store per read
-
-
-def test_a_store_is_bound_only_while_streams_are_built_and_only_in_that_thread():
-    store = SharedResponses()
-    seen_in_another_thread = []
-
-    assert SharedResponses.of_streams_being_built() is None
-    with store.bound():
-        assert SharedResponses.of_streams_being_built() is store
-        other = threading.Thread(target=lambda: seen_in_another_thread.append(SharedResponses.of_streams_being_built()))
-        other.start()
-        other.join(WAIT_SECONDS)
-    assert SharedResponses.of_streams_being_built() is None
-    assert seen_in_another_thread == [None]

@@ -8,12 +8,13 @@ import requests
 from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.types import Config
 
-from source_meetlog.components.key_pool import KeyPool
-from source_meetlog.components.progress import ProgressLog
 from source_meetlog.components.retry_after import retry_after_seconds
+from source_meetlog.components.sync_context import SyncContext
 from source_meetlog.config import DEFAULT_REQUESTS_PER_MINUTE, parse_api_keys
 
 BEARER = "Bearer "
+# Without a readable Retry-After, one slot of a 60-a-minute window is the least that can help.
+FALLBACK_REST_SECONDS = 1.0
 # The request carries its place in the key's window, so the answer can stamp it.
 SLOT_ATTRIBUTE = "_meetlog_slot"
 
@@ -30,8 +31,10 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
     config {"api_key": "tk_live_a,tk_live_b", "requests_per_minute": 60}
     -> request.headers["Authorization"] == "Bearer tk_live_a", the next one "Bearer tk_live_b", …
 
-    It implements the CDK's ResponseAwareAuthenticator and TokenRotatingAuthenticator protocols,
-    so the HTTP client shows it every response and retries a 429 on another key at once.
+    It implements the CDK's ResponseAwareAuthenticator protocol, so the HTTP client shows it
+    every response. A 429 rests its key in the pool, and the CDK's retry, which signs again,
+    goes out on another key at once, or waits in the pool until a key may send: the pool alone
+    waits for the rate limit (backoff.py asks the CDK for no wait of its own).
     """
 
     config: Config
@@ -40,11 +43,15 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         keys = parse_api_keys(self.config.get("api_key"))
         rpm = int(self.config.get("requests_per_minute") or DEFAULT_REQUESTS_PER_MINUTE)
-        self.pool = KeyPool.shared(keys, rpm)
-        self.progress = ProgressLog.shared(keys)
+        sync = SyncContext.being_built() or SyncContext.standalone()
+        self.pool = sync.key_pool(keys, rpm)
+        self.progress = sync.progress_log(keys)
+        self._status = sync.status
+        # The stream a wait belongs to: the requester's $parameters.name, as the catalog names it.
+        self._requester_name = (parameters or {}).get("name")
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        key, slot = self.pool.acquire_slot()
+        key, slot = self.pool.acquire_slot(self._status.stream_of(self._requester_name))
         request.headers["Authorization"] = BEARER + key
         setattr(request, SLOT_ATTRIBUTE, slot)
         return request
@@ -75,7 +82,4 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         elif response.status_code == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             # No readable Retry-After: rest the key for one window slot rather than not at all.
-            self.pool.rest(key, wait if wait is not None else 1.0)
-
-    def has_alternative_token(self, request: requests.PreparedRequest) -> bool:
-        return self.pool.has_other_key_ready(_key_of(request))
+            self.pool.rest(key, wait if wait is not None else FALLBACK_REST_SECONDS)

@@ -1,6 +1,9 @@
 """How long to wait before retrying a Meetlog request, and when to stop retrying.
 
-- 429: exactly what `Retry-After` says, in seconds or as an HTTP-date; refused past a maximum.
+- 429: no wait of its own. The authenticator has rested the key in the pool for what
+  `Retry-After` says, and the CDK's retry signs again through the pool, which goes out on
+  another key at once or waits until the rest is over, and refuses a rest past its maximum.
+  One owner of that wait: the pool (key_pool.py), which also tells Airbyte about it.
 - 5xx, timeouts, resets, truncated bodies: exponential backoff with jitter, at most
   `max_retries` times for one request. These are counted apart from 429s, so waiting out the
   rate limit never uses up the retries meant for a flaky server.
@@ -20,13 +23,9 @@ from airbyte_cdk.sources.streams.http.error_handlers import BackoffStrategy
 from airbyte_cdk.sources.types import Config
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_meetlog.components.key_pool import DEFAULT_MAX_WAIT_SECONDS, RateLimitWaitTooLong
-from source_meetlog.components.retry_after import retry_after_seconds
-
-# Without a Retry-After, one slot of a 60-a-minute window is the least that can help.
-FALLBACK_RATE_LIMIT_WAIT_SECONDS = 1.0
-# The CDK adds a second of its own to every wait; 401 needs no more than that.
-REJECTED_KEY_WAIT_SECONDS = 0.01
+# The CDK sleeps this plus a second of its own, then signs the retry again, so the key pool
+# decides how much longer it waits. 0 would make the CDK fall back to its exponential backoff.
+RETRY_THROUGH_THE_POOL_SECONDS = 0.001
 
 
 class RetriesExhausted(AirbyteTracedException):
@@ -53,10 +52,9 @@ def describe_failure(response_or_exception: Union[requests.Response, Exception, 
 
 @dataclass
 class MeetlogBackoffStrategy(BackoffStrategy):
-    """Retry-After for 429, jittered exponential backoff for everything else.
+    """The key pool's wait for 429 and 401, jittered exponential backoff for everything else.
 
-    <- 429 with "Retry-After: 7"                     -> 7.0
-    <- 429 with "Retry-After: <HTTP-date in 30 s>"   -> 30.0
+    <- 429 (any Retry-After) or 401                  -> 0.001 (the pool waits, see above)
     <- 502, third failure of this request            -> between 2 and 4 (base 1 s, doubled, jittered)
     <- 502, sixth failure with max_retries 5         -> raises RetriesExhausted
     """
@@ -65,27 +63,21 @@ class MeetlogBackoffStrategy(BackoffStrategy):
     parameters: InitVar[Mapping[str, Any]]
     max_retries: int = 5
     base_seconds: float = 1.0
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._rate_limited: Dict[Tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self.max_retries = int(self.max_retries)
         self.base_seconds = float(self.base_seconds)
-        self.max_wait_seconds = float(self.max_wait_seconds)
 
     def backoff_time(
         self,
         response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
         attempt_count: int,
     ) -> Optional[float]:
-        if isinstance(response_or_exception, requests.Response):
-            if response_or_exception.status_code == 429:
-                self._note_rate_limited(response_or_exception, attempt_count)
-                return self._rate_limit_wait(response_or_exception)
-            if response_or_exception.status_code == 401:
-                self._note_rate_limited(response_or_exception, attempt_count)
-                return REJECTED_KEY_WAIT_SECONDS
+        if isinstance(response_or_exception, requests.Response) and response_or_exception.status_code in (429, 401):
+            self._note_rate_limited(response_or_exception, attempt_count)
+            return RETRY_THROUGH_THE_POOL_SECONDS
         failures = self._count_failure(response_or_exception, attempt_count)
         if failures > self.max_retries:
             raise RetriesExhausted(failures, describe_failure(response_or_exception))
@@ -93,15 +85,6 @@ class MeetlogBackoffStrategy(BackoffStrategy):
         # "Equal jitter": never less than half the ceiling, so retries still back off, but spread out
         # so that parallel workers failing together do not retry together.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    def _rate_limit_wait(self, response: requests.Response) -> float:
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
-        if wait is None:
-            return FALLBACK_RATE_LIMIT_WAIT_SECONDS
-        if wait > self.max_wait_seconds:
-            raise RateLimitWaitTooLong(wait, self.max_wait_seconds)
-        # 0 would make the CDK fall back to its own exponential wait; the CDK adds a second anyway.
-        return max(wait, 0.001)
 
     def _count_failure(self, response_or_exception: Any, attempt_count: int) -> int:
         """Failures so far of this request that were not 429s or 401s.

@@ -3,27 +3,35 @@
 Meetlog allows 60 requests a minute per key, independently per key. A `KeyPool` signs each
 request with whichever key has room in its sliding 60-second window, so a sync bursts to the
 window and then runs steady, and k keys give k times the throughput. A key that answers 429
-rests until its `Retry-After`; a key that answers 401 leaves the pool.
+rests until its `Retry-After`; a key that answers 401 leaves the pool. The pool is the one place
+that waits for the rate limit, a 429's Retry-After included (backoff.py only asks the CDK to retry),
+and it tells RateLimitStatus (rate_limit_status.py) when a stream's wait is long.
 
 Why not the CDK's HTTPAPIBudget: a budget waits for room on the credential the request was
-already signed with, while a pool must choose the credential by who has room. The pool is
-process-wide per set of keys because the manifest builds one authenticator per stream, and the
-API counts per key, not per stream.
+already signed with, while a pool must choose the credential by who has room. One pool serves
+a whole read (SyncContext, sync_context.py) because the manifest builds one authenticator per
+stream, and the API counts per key, not per stream.
 """
 
 import logging
+import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Deque, Dict, List, Optional, Tuple
+from typing import Callable, Deque, List, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_meetlog.components.rate_limit_status import RateLimitStatus
+
 logger = logging.getLogger("airbyte")
 
 WINDOW_SECONDS = 60.0
+# For tests and benchmarks only, never in the spec: a shorter window, to match a local server
+# limited to N requests per few seconds, so a test of the connector's own stdout takes seconds.
+TEST_WINDOW_ENVIRONMENT_VARIABLE = "SOURCE_MEETLOG_TEST_WINDOW_SECONDS"
 # A slot is stamped when its request is signed and stamped again when the answer arrives, which
 # is after the server counted it. The margin covers requests whose answer never arrives.
 WINDOW_MARGIN_SECONDS = 0.25
@@ -69,61 +77,70 @@ class Slot:
 class _KeySlot:
     sent_at: Deque[Slot] = field(default_factory=deque)
     resting_until: float = 0.0
+    rest_asked: float = 0.0  # the rest the last 429 asked for, as the server said it
     rejected: bool = False
+
+
+def window_seconds() -> float:
+    """The window each key's limit counts over: 60 s, unless a test set its own."""
+    configured = os.environ.get(TEST_WINDOW_ENVIRONMENT_VARIABLE)
+    return float(configured) if configured else WINDOW_SECONDS
 
 
 class KeyPool:
     """Chooses a key with room for each request; blocks (without holding the lock) while none has."""
 
-    _shared: ClassVar[Dict[Tuple[Tuple[str, ...], int], "KeyPool"]] = {}
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(
         self,
         keys: Tuple[str, ...],
         requests_per_minute: int,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Optional[Callable[[], float]] = None,
+        sleep: Optional[Callable[[float], None]] = None,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+        status: Optional[RateLimitStatus] = None,
     ) -> None:
+        # time is looked up now, not when the module was imported, so tests can route it.
+        clock, sleep = clock or time.monotonic, sleep or time.sleep
         self._keys = keys
         self._position = {key: index for index, key in enumerate(keys)}
         self._limit = requests_per_minute
         self._clock = clock
         self._sleep = sleep
         self._max_wait = max_wait_seconds
+        self._status = status
+        self._window = window_seconds()
         self._slots: List[_KeySlot] = [_KeySlot() for _ in keys]
         self._next = 0
         self._lock = threading.Lock()
-
-    @classmethod
-    def shared(cls, keys: Tuple[str, ...], requests_per_minute: int) -> "KeyPool":
-        """One pool per set of keys and limit in this process, whichever stream asks."""
-        with cls._shared_lock:
-            pool = cls._shared.get((keys, requests_per_minute))
-            if pool is None:
-                pool = cls._shared[(keys, requests_per_minute)] = cls(keys, requests_per_minute)
-            return pool
 
     @property
     def live_key_count(self) -> int:
         with self._lock:
             return sum(not slot.rejected for slot in self._slots)
 
-    def acquire(self) -> str:
+    def acquire(self, stream: Optional[str] = None) -> str:
         """The key to sign the next request with, once one has room in its window."""
-        return self.acquire_slot()[0]
+        return self.acquire_slot(stream)[0]
 
-    def acquire_slot(self) -> Tuple[str, Slot]:
-        """The key to sign the next request with, and its slot, to `settle` when the answer arrives."""
+    def acquire_slot(self, stream: Optional[str] = None) -> Tuple[str, Slot]:
+        """The key to sign the next request of `stream` with, and its slot, to `settle` when the answer arrives.
+
+        Blocks while no key has room or every key rests after a 429; a long wait is announced
+        for `stream` (the catalog stream the request serves, or None) and cleared when it ends.
+        """
         while True:
             with self._lock:
-                key, ready_at, slot = self._try_take(self._clock())
+                key, ready_at, slot, asked = self._try_take(self._clock())
             if key is not None:
+                if self._status is not None:
+                    self._status.flowing(stream)
                 return key, slot
             wait = ready_at - self._clock()
-            if wait > self._max_wait:
-                raise RateLimitWaitTooLong(wait, self._max_wait)
+            # Refused as the server asked it, not as what is left after the CDK's own pause.
+            if asked > self._max_wait or wait > self._max_wait:
+                raise RateLimitWaitTooLong(max(asked, wait), self._max_wait)
+            if self._status is not None:
+                self._status.waiting(stream, wait)
             self._sleep(max(wait, 0.0))
 
     def settle(self, slot: Slot) -> None:
@@ -132,15 +149,16 @@ class KeyPool:
         with self._lock:
             slot.at = max(slot.at, now)
 
-    def _try_take(self, now: float) -> Tuple[Optional[str], float, Optional[Slot]]:
-        earliest = float("inf")
+    def _try_take(self, now: float) -> Tuple[Optional[str], float, Optional[Slot], float]:
+        """A key and its new slot, or None with when the soonest key is ready and the rest it was asked for."""
+        earliest, earliest_asked = float("inf"), 0.0
         count = len(self._keys)
         for offset in range(count):
             index = (self._next + offset) % count
             window = self._slots[index]
             if window.rejected:
                 continue
-            cutoff = now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS
+            cutoff = now - self._window - WINDOW_MARGIN_SECONDS
             # Settling stamps slots out of order, so every slot is looked at, not just the first.
             live = sorted(sent.at for sent in window.sent_at if sent.at > cutoff)
             if len(live) < len(window.sent_at):
@@ -148,17 +166,19 @@ class KeyPool:
             ready_at = window.resting_until
             if len(live) >= self._limit:
                 # Room comes back when enough of the live slots have left the window.
-                ready_at = max(ready_at, live[len(live) - self._limit] + WINDOW_SECONDS + WINDOW_MARGIN_SECONDS)
+                ready_at = max(ready_at, live[len(live) - self._limit] + self._window + WINDOW_MARGIN_SECONDS)
             if ready_at <= now:
                 taken = Slot(now)
                 window.sent_at.append(taken)
                 # Round-robin keeps the keys' windows even, so none runs dry while another idles.
                 self._next = (index + 1) % count
-                return self._keys[index], now, taken
-            earliest = min(earliest, ready_at)
+                return self._keys[index], now, taken, 0.0
+            if ready_at < earliest:
+                earliest = ready_at
+                earliest_asked = window.rest_asked if ready_at == window.resting_until else 0.0
         if earliest == float("inf"):
             raise AllKeysRejected(count)
-        return None, earliest, None
+        return None, earliest, None, earliest_asked
 
     def rest(self, key: str, seconds: float) -> None:
         """The server said 429: this key sends nothing more until `seconds` from now."""
@@ -167,10 +187,12 @@ class KeyPool:
             return
         with self._lock:
             slot = self._slots[index]
-            slot.resting_until = max(slot.resting_until, self._clock() + seconds)
+            until = self._clock() + seconds
+            if until >= slot.resting_until:
+                slot.resting_until, slot.rest_asked = until, seconds
 
     def reject(self, key: str) -> None:
-        """The server said 401: this key leaves the pool for the rest of the process."""
+        """The server said 401: this key leaves the pool for the rest of the read."""
         index = self._position.get(key)
         if index is None:
             return
@@ -184,19 +206,6 @@ class KeyPool:
             logger.warning(
                 f"API key #{index + 1} of {len(self._keys)} was rejected (401 UNAUTHORIZED): it is invalid, "
                 f"revoked or expired. It leaves the pool; {remaining} key(s) remain."
-            )
-
-    def has_other_key_ready(self, key: Optional[str]) -> bool:
-        """Whether a key other than `key` could send right now (not resting, room in its window)."""
-        now = self._clock()
-        window_start = now - WINDOW_SECONDS - WINDOW_MARGIN_SECONDS
-        with self._lock:
-            return any(
-                not slot.rejected
-                and slot.resting_until <= now
-                and sum(1 for sent in slot.sent_at if sent.at > window_start) < self._limit
-                and self._keys[index] != key
-                for index, slot in enumerate(self._slots)
             )
 
     def key_position(self, key: str) -> Optional[int]:

@@ -20,7 +20,7 @@ from airbyte_cdk.sources.types import StreamSlice, StreamState
 from source_meetlog import cdk_internals
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
 from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
-from source_meetlog.components.read_plans import ReadPlans
+from source_meetlog.components.sync_context import SyncContext
 from source_meetlog.config import EARLIEST_START_DATE
 from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.components.deletion_markers import deletion_marker
@@ -231,4 +231,4 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         self._reconciles_deletions = bool(self.config.get("reconcile_deletions"))
         self._plan: Optional[FetchPlan] = None
         self._written: Optional[Tuple[ListState, Mapping[str, Any]]] = None
-        self._plans = ReadPlans.of_streams_being_built()
+        self._plans = (SyncContext.being_built() or SyncContext.standalone()).plans

@@ -6,7 +6,7 @@ from typing import Any, Iterable, Mapping, Optional
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_meetlog.components.read_plans import ReadPlans
+from source_meetlog.components.sync_context import SyncContext
 
 
 @dataclass
@@ -22,7 +22,7 @@ class SendWhenChanged(RecordFilter):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters["name"]
-        self._plans = ReadPlans.of_streams_being_built()
+        self._plans = (SyncContext.being_built() or SyncContext.standalone()).plans
 
     def filter_records(
         self,

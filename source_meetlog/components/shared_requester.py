@@ -12,7 +12,7 @@ from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod, Req
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.sync_context import SyncContext
 
 
 @dataclass
@@ -33,7 +33,9 @@ class SharedResponseRequester(Requester):
     parameters: InitVar[Mapping[str, Any]]
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._responses = SharedResponses.of_streams_being_built()
+        # Outside a read (no context) nothing is shared: each GET goes to the server.
+        sync = SyncContext.being_built()
+        self._responses = sync.responses if sync is not None else None
         self._reader = object()  # this stream's copy of the request, as the store tells readers apart
 
     def send_request(

@@ -11,9 +11,9 @@ Each of their requesters asks this store (see shared_requester.py); for each URL
   wants it fresh (ChangedRecordsPartitionRouter re-reads a list that shifted while paged).
 
 Only successes are kept, by their full URL, as copies without the request's Authorization
-header, and only up to MAX_STORED_BYTES. One store serves one read: SourceMeetlog binds a new one
-while it builds the streams of each read (one config: one base_url, one account's keys), so
-answers never outlive the sync or cross to another source (see `bound`).
+header, and only up to MAX_STORED_BYTES. One store serves one read: each read's SyncContext
+(sync_context.py) holds a new one (one config: one base_url, one account's keys), so answers
+never outlive the sync or cross to another source.
 
 Why not the CDK's `use_cache` (requests_cache): its cache sits below the HTTP client's retry
 loop, so a cached truncated 200 answers its own retry; without REQUEST_CACHE_PATH every client
@@ -24,10 +24,8 @@ asking at once both go to the server.
 
 import logging
 import threading
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, Optional, Set
+from typing import Callable, Dict, Optional, Set
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -36,8 +34,6 @@ logger = logging.getLogger("airbyte")
 
 # Projects are few (a detail is a few kB); this bound only matters if an account has thousands.
 MAX_STORED_BYTES = 64 * 1024 * 1024
-
-_being_built: ContextVar[Optional["SharedResponses"]] = ContextVar("meetlog_shared_responses", default=None)
 
 
 @dataclass
@@ -78,20 +74,6 @@ class SharedResponses:
         self._url_locks: Dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._warned_full = False
-
-    @contextmanager
-    def bound(self) -> Iterator["SharedResponses"]:
-        """Requesters built inside this block (in this thread) share this store."""
-        token = _being_built.set(self)
-        try:
-            yield self
-        finally:
-            _being_built.reset(token)
-
-    @staticmethod
-    def of_streams_being_built() -> Optional["SharedResponses"]:
-        """The store bound while the current streams are built, or None (then nothing is shared)."""
-        return _being_built.get()
 
     def fetch(
         self,

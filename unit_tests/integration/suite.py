@@ -13,14 +13,14 @@ quote the manifest, and are checked against it there):
   not_an_export_endpoint's, which blames base_url; the mocks' 403s name the scope):
   manifest: `rejected_key: type: HttpResponseFilter http_codes: [401] action: RETRY failure_type: config_error`
   manifest: `missing_scope: type: HttpResponseFilter http_codes: [403] action: FAIL failure_type: config_error`
-  manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RATE_LIMITED`
+  manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RETRY`
 - on lists, a body with neither meta nor error_code (unreadable_body) is retried, and a 404 fails:
   manifest: `predicate: "{{ response is not mapping or ('meta' not in response and 'error_code' not in response) }}"`
   manifest: `list_not_found: type: HttpResponseFilter http_codes: [404] action: FAIL failure_type: config_error`
 - on details, an empty or unparsable body (unreadable_detail_body) is retried, and a 404 is skipped:
   manifest: `predicate: "{{ response is not mapping or not response }}"`
   manifest: `deleted_since_listed: type: HttpResponseFilter http_codes: [404] action: IGNORE`
-- MeetlogBackoffStrategy (components/backoff.py): Retry-After as asked; other failures
+- MeetlogBackoffStrategy (components/backoff.py): 0.001 s for a 429 (the key pool waits out Retry-After); other failures
   `ceiling / 2 + uniform(0, ceiling / 2)` with `ceiling = 1 s * 2 ** (failures - 1)`, RetriesExhausted
   past its own max_retries of 5 per request; the error handler's is only a safety net:
   manifest: `max_retries: 50`
@@ -48,6 +48,7 @@ from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest
 from airbyte_cdk.test.models import ExpectedOutcome
 
 from source_meetlog import SourceMeetlog
+from source_meetlog.components.backoff import RETRY_THROUGH_THE_POOL_SECONDS
 
 from .config import ConfigBuilder
 from .request_builder import detail_request, list_request
@@ -332,9 +333,10 @@ class MeetlogStreamSuite:
     def test_given_rate_limited_with_retry_after_seconds_when_read_then_wait_that_long_and_emit_records(
         self, http_mocker: HttpMocker
     ) -> None:
-        """429 `rate_limited` with `Retry-After: 7`: the strategy answers 7, the CDK sleeps 7 + 1 = 8 s.
-        The key rests 7 s in the pool too, but those 8 s cover it, so the pool adds no wait of its own.
-        manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RATE_LIMITED`
+        """429 `rate_limited` with `Retry-After: 7`: the key rests 7 s in the pool, the strategy answers
+        0.001, so the CDK sleeps 1.001 s before signing the retry, and the pool waits the other 5.999 s:
+        7 s in all, as asked, with one owner of the wait.
+        manifest: `rate_limited: type: HttpResponseFilter http_codes: [429] action: RETRY`
         """
         ids = record_ids(self.STREAM, 2)
         http_mocker.get(self._list_request(), [rate_limited_response("7"), list_response(self.STREAM, ids)])
@@ -344,16 +346,17 @@ class MeetlogStreamSuite:
 
         self.assertEqual(self._ids_read(output, self.STREAM), ids)
         self._assert_sync_succeeded(output)
-        self.assertEqual(self.clock.cdk_waits, [7.0 + CDK_RETRY_MARGIN_SECONDS])
-        self.assertEqual(self.clock.key_pool_waits, [])
+        self.assertEqual(self.clock.cdk_waits, [RETRY_THROUGH_THE_POOL_SECONDS + CDK_RETRY_MARGIN_SECONDS])
+        self.assertEqual(len(self.clock.key_pool_waits), 1, self.clock.key_pool_waits)
+        self.assertAlmostEqual(sum(self.clock.cdk_waits) + sum(self.clock.key_pool_waits), 7.0, places=6)
 
     @http_mocked
     def test_given_rate_limited_with_http_date_when_read_then_wait_until_that_date(
         self, http_mocker: HttpMocker
     ) -> None:
-        """429 with `Retry-After: <HTTP-date 30 s from now>`: the strategy answers the seconds from the
-        moment the 429 is handled until that date, and the CDK adds its 1 s. The moment lies between
-        the start and the end of the read, which bounds the wait on both sides."""
+        """429 with `Retry-After: <HTTP-date 30 s from now>`: the key rests from the moment the 429 is
+        handled until that date; the CDK pauses 1.001 s and the pool waits the rest. The moment lies
+        between the start and the end of the read, which bounds the whole wait on both sides."""
         retry_at = int(time.time()) + 30
         ids = record_ids(self.STREAM, 1)
         rate_limited = rate_limited_response(formatdate(retry_at, usegmt=True))
@@ -365,11 +368,11 @@ class MeetlogStreamSuite:
         read_ended = time.time()
 
         self.assertEqual(self._ids_read(output, self.STREAM), ids)
+        self.assertEqual(self.clock.cdk_waits, [RETRY_THROUGH_THE_POOL_SECONDS + CDK_RETRY_MARGIN_SECONDS])
         self._assert_waits_between(
-            self.clock.cdk_waits,
-            [(retry_at - read_ended + CDK_RETRY_MARGIN_SECONDS, retry_at - read_started + CDK_RETRY_MARGIN_SECONDS)],
+            [sum(self.clock.cdk_waits) + sum(self.clock.key_pool_waits)],
+            [(retry_at - read_ended, retry_at - read_started)],
         )
-        self.assertEqual(self.clock.key_pool_waits, [])
 
     @http_mocked
     def test_given_server_error_then_success_when_read_then_retried_and_records_emitted(
