@@ -17,6 +17,7 @@ from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStrea
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 
+from source_meetlog.cdk_internals import keep_null_fields_in_records
 from source_meetlog.check import check_connection
 from source_meetlog.components.checkpoints import checkpoint_every_page
 from source_meetlog.components.known_ids import DELETED_AT_FIELD
@@ -43,6 +44,7 @@ class SourceMeetlog(YamlDeclarativeSource):
                 self._config_error = error
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
+        keep_null_fields_in_records()  # a field Meetlog served as null is written as null (cdk_internals.py)
         # One detail partition per record: the CDK must not hold them all (components/partition_bounds.py).
         bound_pending_partitions(self._concurrent_source, self.logger)
 
