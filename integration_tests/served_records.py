@@ -27,7 +27,7 @@ def record_key(stream: str, record: Mapping) -> Key:
 
 
 def served_records(server: MeetlogServer, account: str = "acme") -> Dict[str, Dict[Key, dict]]:
-    """Each stream's records as the detail endpoint answers them now, by primary key."""
+    """Each stream's records as the detail endpoint answers them now, by primary key (`server`: anything with a .dataset)."""
     details = {stream: server.dataset.details(stream, account) for stream in ("transcripts", "reports", "projects")}
     rows = {
         (project["id"], entry["id"]): {
