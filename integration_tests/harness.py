@@ -1,11 +1,11 @@
 """Running the connector in-process against the local Meetlog API, and reading what it said."""
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from airbyte_cdk.models import AirbyteMessageSerializer, AirbyteStateMessage, SyncMode
+from airbyte_cdk.entrypoint import AirbyteEntrypoint
+from airbyte_cdk.models import AirbyteStateMessage, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
 from airbyte_cdk.test.entrypoint_wrapper import EntrypointOutput, read
 
@@ -53,10 +53,8 @@ class Sync:
         }
 
     def all_text(self) -> str:
-        """Every message the connector emitted, serialised: what a secret scan must read."""
-        return "\n".join(
-            json.dumps(AirbyteMessageSerializer.dump(m), default=str) for m in self.output.get_message_iterator()
-        )
+        """Every message the connector emitted, written as the entrypoint writes it: what a secret scan must read."""
+        return "\n".join(AirbyteEntrypoint.airbyte_message_to_string(m) for m in self.output.get_message_iterator())
 
 
 def config_for(server: MeetlogServer, key: str, **extra) -> dict:
