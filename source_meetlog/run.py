@@ -3,13 +3,10 @@
 import sys
 from typing import List, NoReturn, Optional
 
-import orjson
-
 from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
 from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
-    AirbyteMessageSerializer,
     FailureType,
     Status,
     Type,
@@ -38,7 +35,8 @@ def _source_from_args(args: List[str]) -> SourceMeetlog:
 
 
 def _print(message: AirbyteMessage) -> None:
-    print(orjson.dumps(AirbyteMessageSerializer.dump(message)).decode())
+    # The entrypoint's own writer, so that every line this command prints is written the same way.
+    print(AirbyteEntrypoint.airbyte_message_to_string(message))
 
 
 def _fail(error: AirbyteTracedException) -> NoReturn:

@@ -47,6 +47,7 @@ class SourceMeetlog(YamlDeclarativeSource):
                 config = None
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
         self._reading: Tuple[Optional[ConfiguredAirbyteCatalog], Optional[List[AirbyteStateMessage]]] = (catalog, state)
+        cdk_internals.keep_null_fields_in_records()  # a field Meetlog served as null is written as null
         # One detail partition per record: the CDK must not hold them all.
         cdk_internals.bound_pending_partitions(self, self.logger)
 

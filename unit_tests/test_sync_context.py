@@ -51,15 +51,13 @@ def test_a_standalone_context_shares_no_answers_and_announces_nothing():
 
 
 def test_the_manifests_requesters_map_to_the_public_streams_they_serve():
-    """projects_list is named `projects` in both projects and project_transcripts: it serves either."""
+    """Each stream's requesters, its hidden list's included, carry its own name (the URL path is
+    `parameters.path`): projects_list serves projects in one stream and project_transcripts in the other."""
     manifest = SourceMeetlog(config={"api_key": KEYS[0]}).resolved_manifest
 
     serving = streams_by_requester_name(manifest)
 
-    assert serving["transcripts"] == ("transcripts",)
-    assert serving["reports"] == ("reports",)
-    assert serving["projects"][0] == "projects"
-    assert set(serving["projects"]) == {"projects", "project_transcripts"}
+    assert serving == {name: (name,) for name in ("transcripts", "reports", "projects", "project_transcripts")}
 
 
 def test_when_the_read_reports_a_stream_complete_then_its_waits_are_no_longer_announced():

@@ -233,8 +233,8 @@ class MeetlogStreamSuite:
         Russian text and emoji byte for byte (the mock sends raw UTF-8, not \\u escapes).
         manifest: `type: DpathExtractor field_path: []`
 
-        The templates give every field a value: the CDK's message serializer (omit_none) drops a
-        top-level null from the emitted record, which destinations read as null all the same."""
+        Null fields are kept on output too (cdk_internals.keep_null_fields_in_records): see
+        unit_tests/test_null_fields_in_records.py and integration_tests/test_records_as_served.py."""
         detail = DetailResponseBuilder(self.STREAM).with_id(f"{self.STREAM}-0001")
         self._mock_list(http_mocker, [f"{self.STREAM}-0001"])
         http_mocker.get(detail_request(self.STREAM, self.api_key, f"{self.STREAM}-0001"), detail.build())
