@@ -49,9 +49,10 @@ def detail_cursor(source):
     return cursor
 
 
-def test_the_declarative_source_keeps_its_concurrent_source_and_config(source):
+def test_the_declarative_source_keeps_its_concurrent_source_config_and_message_repository(source):
     concurrent_source = require(source, "_concurrent_source", ConcurrentSource)
     require(source, "_config", dict)
+    require(source, "_message_repository")
     require(concurrent_source, "_threadpool", ThreadPoolManager)
 
 
@@ -77,5 +78,6 @@ def test_the_list_cursor_keeps_its_message_repository(detail_cursor):
     require(list_cursor, "_message_repository")
 
 
-def test_the_entrypoint_still_serialises_through_airbyte_message_to_string():
-    require(AirbyteEntrypoint, "airbyte_message_to_string")
+def test_the_entrypoint_still_serialises_through_airbyte_message_to_string(source):
+    writer = require(AirbyteEntrypoint, "airbyte_message_to_string")
+    assert writer.__name__ == "message_to_string", "keep_null_fields_in_records took effect"
