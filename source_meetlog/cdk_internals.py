@@ -13,6 +13,7 @@ from importlib.metadata import version
 from typing import Any, Callable, Iterable, List, Optional
 
 import orjson
+import requests
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.models import AirbyteMessage, AirbyteMessageSerializer, Type
@@ -129,6 +130,19 @@ def _per_partition_cursors(streams: Iterable[Any]) -> Iterable[ConcurrentPerPart
         cursor = getattr(stream, "cursor", None)
         if isinstance(cursor, ConcurrentPerPartitionCursor):
             yield cursor
+
+
+def url_of_request(requester: Any, stream_state: Any, stream_slice: Any, next_page_token: Any,
+                   path: Optional[str] = None, request_params: Any = None) -> str:
+    """The URL, query included, that HttpRequester.send_request would send, for the answers projects
+    and project_transcripts share: built with the two helpers send_request itself uses,
+    HttpRequester._get_url and _request_params (declarative/requesters/http_requester.py); the
+    public get_url/get_request_params leave out what send_request adds (pagination, the page size)."""
+    url = _private(requester, "_get_url")(
+        path=path, stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
+    )
+    params = _private(requester, "_request_params")(stream_state, stream_slice, next_page_token, request_params)
+    return str(requests.Request("GET", url, params=params).prepare().url)
 
 
 # ------------------------------------------------------------------ one read's context and its statuses

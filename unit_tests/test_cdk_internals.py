@@ -81,3 +81,10 @@ def test_the_list_cursor_keeps_its_message_repository(detail_cursor):
 def test_the_entrypoint_still_serialises_through_airbyte_message_to_string(source):
     writer = require(AirbyteEntrypoint, "airbyte_message_to_string")
     assert writer.__name__ == "message_to_string", "keep_null_fields_in_records took effect"
+
+
+def test_the_http_requester_keeps_the_helpers_send_request_builds_its_url_with():
+    from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+
+    require(HttpRequester, "_get_url")
+    require(HttpRequester, "_request_params")

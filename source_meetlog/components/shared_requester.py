@@ -12,6 +12,7 @@ from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod, Req
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
+from source_meetlog import cdk_internals
 from source_meetlog.components.sync_context import SyncContext
 
 
@@ -75,16 +76,9 @@ class SharedResponseRequester(Requester):
         path: Optional[str] = None,
         request_params: Optional[Mapping[str, Any]] = None,
     ) -> str:
-        """The URL, query included, that HttpRequester.send_request would send for these arguments.
-
-        Built with the two helpers HttpRequester.send_request itself uses (private, so
-        unit_tests/test_shared_requester.py checks the result against the URL actually sent).
-        """
-        url = self.requester._get_url(
-            path=path, stream_state=stream_state, stream_slice=stream_slice, next_page_token=next_page_token
-        )
-        params = self.requester._request_params(stream_state, stream_slice, next_page_token, request_params)
-        return str(requests.Request("GET", url, params=params).prepare().url)
+        """The URL, query included, that HttpRequester.send_request would send for these arguments
+        (cdk_internals.url_of_request; unit_tests/test_shared_requester.py checks it against the URL sent)."""
+        return cdk_internals.url_of_request(self.requester, stream_state, stream_slice, next_page_token, path, request_params)
 
     def _is_success(self, response: requests.Response) -> bool:
         """What the error handler calls a success: never a body it would retry (unreadable_body)."""
