@@ -17,6 +17,8 @@ from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
+from source_meetlog.components.cursor_values import STATE_FORMAT
+
 DEFAULT_BASE_URL = "https://meetlog.ru"
 DEFAULT_REQUESTS_PER_MINUTE = 60
 DEFAULT_LOOKBACK_WINDOW_DAYS = 0
@@ -151,7 +153,7 @@ def parse_start_date(value: Any) -> Optional[str]:
             parsed = pendulum.datetime(parsed.year, parsed.month, parsed.day)
         else:
             raise ConfigError("start_date", "must be a date or a date-time, not a duration or a time.")
-    normalised = parsed.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+    normalised = parsed.in_timezone("UTC").strftime(STATE_FORMAT)  # the API's own, as manifest.yaml declares it
     if normalised < EARLIEST_START_DATE:
         raise ConfigError("start_date", "must be on or after 1970-01-01; leave it empty to sync everything.")
     return normalised
