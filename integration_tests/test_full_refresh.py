@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from airbyte_cdk.models import FailureType, Level
+from airbyte_cdk.models import FailureType
 
 from integration_tests.harness import (
     STREAMS,

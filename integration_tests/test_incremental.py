@@ -192,7 +192,7 @@ def test_given_a_start_date_when_synced_incrementally_then_older_records_never_a
 
 def _with_cursor(state_message, value):
     """A copy of a stream's state whose cursors (own and list's) all say `value`."""
-    from airbyte_cdk.models import AirbyteStateMessage, AirbyteStateMessageSerializer
+    from airbyte_cdk.models import AirbyteStateMessageSerializer
 
     raw = AirbyteStateMessageSerializer.dump(state_message)
     blob = raw["stream"]["stream_state"]

@@ -20,7 +20,7 @@ from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarat
 from source_meetlog import cdk_internals
 from source_meetlog.check import check_connection
 from source_meetlog.components.deletion_markers import DELETED_AT_FIELD
-from source_meetlog.components.sync_context import SyncContext, streams_by_requester_name
+from source_meetlog.components.sync_context import SyncContext
 from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
 from source_meetlog.list_state import ListState
 from source_meetlog.report_links import ReportLinks
@@ -76,7 +76,6 @@ class SourceMeetlog(YamlDeclarativeSource):
         self._sync = SyncContext(
             cdk_internals.read_message_repository(self),
             self._streams_being_read,
-            streams_by_requester_name(self.resolved_manifest),
             report_links=self._report_links(),
         )
         with self._sync.bound():

@@ -88,11 +88,11 @@ def test_given_a_stream_not_in_the_catalog_then_nothing():
     assert sent(repository) == []
 
 
-def test_given_a_shared_list_then_it_announces_for_whichever_of_its_streams_is_read():
-    serving = {"projects": ("projects", "project_transcripts")}
+def test_given_a_stream_not_read_then_its_requesters_waits_are_not_announced():
+    status = status_for(streams=("project_transcripts",))[0]
 
-    assert status_for(streams=("project_transcripts",), streams_by_requester=serving)[0].stream_of("projects") == "project_transcripts"
-    assert status_for(streams=("projects", "project_transcripts"), streams_by_requester=serving)[0].stream_of("projects") == "projects"
+    assert status.stream_of("project_transcripts") == "project_transcripts"
+    assert status.stream_of("projects") is None
 
 
 def test_given_no_message_repository_then_nothing_and_no_error():

@@ -6,7 +6,7 @@ from airbyte_cdk.models import AirbyteStreamStatus, AirbyteStreamStatusTraceMess
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
 from source_meetlog import SourceMeetlog
-from source_meetlog.components.sync_context import SyncContext, streams_by_requester_name
+from source_meetlog.components.sync_context import SyncContext
 
 KEYS = ("tk_live_contextKeyOne1", "tk_live_contextKeyTwo2")
 WAIT_SECONDS = 5
@@ -50,25 +50,36 @@ def test_a_standalone_context_shares_no_answers_and_announces_nothing():
     assert sync.status.stream_of("transcripts") is None
 
 
-def test_the_manifests_requesters_map_to_the_public_streams_they_serve():
-    """Each stream's requesters, its hidden list's included, carry its own name (the URL path is
-    `parameters.path`): projects_list serves projects in one stream and project_transcripts in the other."""
+def test_every_requester_of_the_manifest_is_named_for_the_stream_it_serves():
+    """Statuses are announced for a requester's `$parameters.name`: each stream's requesters, its hidden
+    list's included, carry that stream's name (the URL path is `parameters.path`)."""
     manifest = SourceMeetlog(config={"api_key": KEYS[0]}).resolved_manifest
 
-    serving = streams_by_requester_name(manifest)
+    for stream in manifest["streams"]:
+        names = set(_parameter_names(stream))
+        assert names == {stream["name"]}, (stream["name"], names)
 
-    assert serving == {name: (name,) for name in ("transcripts", "reports", "projects", "project_transcripts")}
+
+def _parameter_names(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$parameters", "parameters") and isinstance(value, dict) and isinstance(value.get("name"), str):
+                yield value["name"]
+            yield from _parameter_names(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _parameter_names(item)
 
 
 def test_when_the_read_reports_a_stream_complete_then_its_waits_are_no_longer_announced():
     repository = InMemoryMessageRepository()
-    sync = SyncContext(repository, streams_read={"projects", "project_transcripts"},
-                       streams_by_requester={"projects": ("projects", "project_transcripts")})
+    sync = SyncContext(repository, streams_read={"projects", "project_transcripts"})
     assert sync.status.stream_of("projects") == "projects"
 
     sync.observe(AirbyteStreamStatusTraceMessage(StreamDescriptor(name="projects"), AirbyteStreamStatus.COMPLETE))
 
-    assert sync.status.stream_of("projects") == "project_transcripts"
+    assert sync.status.stream_of("projects") is None
+    assert sync.status.stream_of("project_transcripts") == "project_transcripts"
 
 
 def test_a_source_hands_its_read_queues_message_repository_to_the_context():

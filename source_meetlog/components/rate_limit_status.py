@@ -15,7 +15,7 @@ ANNOUNCED_WAIT_SECONDS.
 
 import threading
 import time
-from typing import Callable, Collection, Mapping, Optional, Sequence
+from typing import Callable, Collection, Optional
 
 from airbyte_cdk.models import (
     AirbyteStreamStatus,
@@ -41,13 +41,11 @@ class RateLimitStatus:
         self,
         message_repository: Optional[MessageRepository],
         streams_read: Collection[str] = (),
-        streams_by_requester: Optional[Mapping[str, Sequence[str]]] = None,
         threshold_seconds: float = ANNOUNCED_WAIT_SECONDS,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._repository = message_repository
         self._read = frozenset(streams_read)
-        self._by_requester = dict(streams_by_requester or {})
         self._threshold = threshold_seconds
         self._wall_clock = wall_clock
         self._announced: set = set()
@@ -55,16 +53,13 @@ class RateLimitStatus:
         self._lock = threading.Lock()
 
     def stream_of(self, requester_name: Optional[str]) -> Optional[str]:
-        """The stream of the catalog a requester's wait belongs to, or None if none of its streams is read.
+        """The stream of the catalog a requester's wait belongs to, or None if it is not read (or done).
 
-        A requester is named by its `$parameters.name`; a hidden list shared by two public streams
-        (projects_list) announces for whichever of them is read and not done yet.
+        A requester is named by its stream's `$parameters.name`, hidden list streams included
+        (each stream's list carries its stream's name; the URL path is `parameters.path`).
         """
-        if requester_name is None:
-            return None
-        candidates = self._by_requester.get(requester_name) or (requester_name,)
         with self._lock:
-            return next((name for name in candidates if name in self._read and name not in self._done), None)
+            return requester_name if requester_name in self._read and requester_name not in self._done else None
 
     def waiting(self, stream: Optional[str], seconds: float) -> None:
         """A request of `stream` waits `seconds` for the pool: announce it if long and not announced."""

@@ -16,7 +16,7 @@ A component built outside streams() (a unit test, another tool building the mani
 import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Collection, Dict, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Collection, Dict, Iterator, Optional, Tuple
 
 from airbyte_cdk.models import AirbyteStreamStatus, AirbyteStreamStatusTraceMessage
 from airbyte_cdk.sources.message import MessageRepository
@@ -42,11 +42,10 @@ class SyncContext:
         self,
         message_repository: Optional[MessageRepository] = None,
         streams_read: Collection[str] = (),
-        streams_by_requester: Optional[Mapping[str, Sequence[str]]] = None,
         share_responses: bool = True,
         report_links: Optional[ReportLinks] = None,
     ) -> None:
-        self.status = RateLimitStatus(message_repository, streams_read, streams_by_requester)
+        self.status = RateLimitStatus(message_repository, streams_read)
         self.responses: Optional[SharedResponses] = SharedResponses() if share_responses else None
         self.plans = ReadPlans(report_links)
         self._pools: Dict[Tuple[Tuple[str, ...], int], KeyPool] = {}
@@ -89,32 +88,3 @@ class SyncContext:
         """One progress log per set of keys in this read: every stream's requests count."""
         with self._lock:
             return self._progress.setdefault(keys, ProgressLog())
-
-
-def streams_by_requester_name(manifest: Mapping) -> Dict[str, Tuple[str, ...]]:
-    """For each `$parameters.name` a requester may carry, the public streams it serves, its namesake first.
-
-    {"streams": [projects (its list: name projects), project_transcripts (its list: name projects)]}
-    -> {"projects": ("projects", "project_transcripts"), "project_transcripts": ("project_transcripts",)}
-    """
-    serving: Dict[str, list] = {}
-    for stream in manifest.get("streams", []):
-        public = stream.get("name")
-        if not public:
-            continue
-        for name in _parameter_names(stream):
-            serving.setdefault(name, [])
-            if public not in serving[name]:
-                serving[name].append(public)
-    return {name: tuple(sorted(publics, key=lambda public: public != name)) for name, publics in serving.items()}
-
-
-def _parameter_names(node) -> Iterator[str]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if key in ("$parameters", "parameters") and isinstance(value, Mapping) and isinstance(value.get("name"), str):
-                yield value["name"]
-            yield from _parameter_names(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _parameter_names(item)

@@ -33,7 +33,6 @@ import time
 from email.utils import formatdate
 from typing import Any, Callable, FrozenSet, List, Optional, Sequence, Tuple
 
-import pytest
 
 from airbyte_cdk.models import (
     AirbyteErrorTraceMessage,
