@@ -21,12 +21,12 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Set
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 import orjson
 
 from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
-from source_meetlog.list_state import ListOrderProgress, ListState, NewestFirstProgress, encode_ids, legacy_fingerprint
+from source_meetlog.list_state import ListOrderProgress, ListState, NewestFirstProgress, legacy_fingerprint
 
 # Statuses after which a transcript's or report's fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
@@ -46,7 +46,12 @@ def _ceil_second(moment: datetime) -> datetime:
 
 def fingerprint(record: Mapping[str, Any]) -> str:
     """A record as sent -> 16 hex digits that change when any field does."""
-    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+    return _fingerprint_and_size(record)[0]
+
+
+def _fingerprint_and_size(record: Mapping[str, Any]) -> Tuple[str, int]:
+    blob = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(blob, digest_size=8).hexdigest(), len(blob)
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,12 @@ class FetchPlan:
         self._page = _Page()
         self._progress = self._progress_of_this_attempt()
         self._committed_progress = saved.progress
-        self._skipping = _PrefixSkip(saved.progress if isinstance(saved.progress, ListOrderProgress) else None)
         self._finished = False
         self._state: Optional[ListState] = None  # the state as of the last commit, until the next
         self.record_bytes = 0  # what the answers weigh, for the checkpoint budget
         self._checkpointed_bytes = 0
         self._state_bytes = len(saved.synced_ids_text or "") if rules.reconcile_deletions else 0
+        self.new_read()
 
     # ------------------------------------------------------------------ reading the list
 
@@ -129,12 +134,15 @@ class FetchPlan:
         saved = self._saved.progress
         self._skipping = _PrefixSkip(saved if isinstance(saved, ListOrderProgress) else None)
 
-    def see(self, item: Mapping[str, Any], page: Any, record_id: Optional[str]) -> Optional[Fetch]:
-        """The fetch this listed item calls for, if any."""
+    def see(self, item: Mapping[str, Any], page: Any, record_id: Optional[str],
+            cursor_value: Optional[datetime] = None) -> Optional[Fetch]:
+        """The fetch this listed item calls for, if any. `cursor_value`: the item's cursor field
+        parsed, when the caller has parsed it already."""
         if page != self._page.number:
             self._page = _Page(number=page)
             self._skipping.page_begins()
-        cursor_value = parse_cursor_value(item.get(self._rules.cursor_field))
+        if cursor_value is None:
+            cursor_value = parse_cursor_value(item.get(self._rules.cursor_field))
         if cursor_value is not None:
             self._page.cursors.append(cursor_value)
             if self._newest is None or cursor_value > self._newest:
@@ -195,7 +203,6 @@ class FetchPlan:
         sync's outcome: the CDK asks only once every detail has been answered, or not at all."""
         with self._lock:
             self._finished = True
-            self._state = None
 
     def deleted(self) -> List[str]:
         """With reconcile_deletions: the ids synced before that this complete read no longer lists."""
@@ -216,7 +223,6 @@ class FetchPlan:
         """Transcripts the transcripts stream could not take in this sync: the next sync's will."""
         with self._lock:
             self._relink_later = set(transcript_ids)
-            self._state = None
 
     def fetch_link(self, record_id: str) -> Optional[Fetch]:
         """A transcript whose report_ids changed: fetched once, unless this sync fetched it already."""
@@ -232,12 +238,11 @@ class FetchPlan:
 
     def answered(self, record_id: str, record: Mapping[str, Any]) -> bool:
         """The detail of `record_id` arrived: whether to emit it (a re-check that changed nothing is not)."""
-        blob = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
-        record_fingerprint = hashlib.blake2b(blob, digest_size=8).hexdigest()
+        record_fingerprint, size = _fingerprint_and_size(record)
         status = record.get(self._rules.status_field) if self._rules.status_field else None
         with self._lock:
             self._answered.add(record_id)
-            self.record_bytes += len(blob)
+            self.record_bytes += size
             if self._is_final(status):
                 self._pending.pop(record_id, None)
             else:
@@ -262,18 +267,14 @@ class FetchPlan:
                 return self._state
             # A record handed out and never answered was a 404: it is gone.
             pending = {i: fp for i, fp in self._pending.items() if i in self._answered or i not in self._handed_out}
-            if self._state is None or self._state.pending != pending or set(self._state.relink) != self._relink_later:
-                ids = self._next_synced_ids()
-                links = {i: self._link_of.get(i) or self._saved.synced_links.get(i) for i in ids or ()}
-                written = ListState(synced_ids=ids, synced_links={i: v for i, v in links.items() if v})
-                self._state = ListState(
-                    cursor=self._next_cursor(), pending=pending, progress=None, synced_ids=ids,
-                    synced_ids_start_date=self._rules.start_date,
-                    synced_ids_text=(self._state.synced_ids_text if self._state else None)
-                    or (encode_ids(written.synced_entries()) if ids is not None else None),
-                    synced_links=written.synced_links, relink=tuple(sorted(self._relink_later)),
-                )
-            return self._state
+            relink = tuple(sorted(self._relink_later))
+        # The sync's outcome, asked for once when every detail is answered: built afresh, not kept.
+        ids = self._next_synced_ids()
+        links = {i: self._link_of.get(i) or self._saved.synced_links.get(i) for i in ids or ()}
+        return ListState(
+            cursor=self._next_cursor(), pending=pending, synced_ids=ids, synced_ids_start_date=self._rules.start_date,
+            synced_links={i: link for i, link in links.items() if link}, relink=relink,
+        )
 
     def worth_a_checkpoint(self) -> bool:
         """Whether the records sent since the last checkpoint outweigh the state a new one writes

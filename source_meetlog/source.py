@@ -37,7 +37,6 @@ class SourceMeetlog(YamlDeclarativeSource):
         # A bad config must reach the user as a message naming the field, from whichever command
         # runs, so it is kept here rather than raised while the manifest is being built.
         self._config_error: Optional[ConfigError] = None
-        self._streams_being_read: frozenset = frozenset()  # set by read(): whose waits are announced
         self._sync: Optional[SyncContext] = None
         if config:
             try:
@@ -75,7 +74,7 @@ class SourceMeetlog(YamlDeclarativeSource):
         # pool, progress, answers, fetch plans, rate-limit statuses), which goes with the sync.
         self._sync = SyncContext(
             cdk_internals.read_message_repository(self),
-            self._streams_being_read,
+            {s.stream.name for s in self._reading[0].streams} if self._reading[0] else (),  # whose waits are announced
             report_links=self._report_links(),
         )
         with self._sync.bound():
@@ -115,7 +114,6 @@ class SourceMeetlog(YamlDeclarativeSource):
         self._reading = (catalog, state)
         # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
         replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
-        self._streams_being_read = frozenset(s.stream.name for s in catalog.streams)
         for message in super().read(logger, config, catalog, state):
             if message.type == Type.TRACE and message.trace.stream_status and self._sync is not None:
                 self._sync.observe(message.trace.stream_status)

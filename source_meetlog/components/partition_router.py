@@ -75,8 +75,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         # The list partition starts where the last sync settled (less the lookback window); on a
         # first sync it starts at start_date, which is inclusive.
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
-        first_start = parse_cursor_value(self.config.get("start_date") or EARLIEST_START_DATE)
-        inclusive = resume_after is not None and resume_after == parse_cursor_value(self.config.get("start_date"))
+        start_date = parse_cursor_value(self.config.get("start_date"))
+        inclusive = resume_after is not None and resume_after == start_date
         rules = ListRules(
             cursor_field=cursor_field,
             status_field=self.parameters.get("status_field"),
@@ -86,7 +86,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             link_field=self.parameters.get("link_field"),
         )
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=datetime.now(timezone.utc).replace(tzinfo=None),
-                               first_sync=resume_after is None or resume_after == first_start)
+                               first_sync=resume_after in (None, start_date or parse_cursor_value(EARLIEST_START_DATE)))
         self._plans.register(self.parameters["name"], self._plan)
         if self._plan.start_date_changed and rules.reconcile_deletions:
             logger.info(f"start_date changed since the last sync of '{self.parameters['name']}': "
@@ -118,8 +118,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 if page is not None and page == item.get(LIST_PAGES_FIELD):
                     plan.read_to_the_end = True
                 record_id = item.get(parent_key)
-                self._report_odd_item(item, record_id)
-                fetch = plan.see(item, page, record_id)
+                cursor_value = parse_cursor_value(item.get(self.parameters["cursor_field"]))
+                self._report_odd_item(item, record_id, cursor_value)
+                fetch = plan.see(item, page, record_id, cursor_value)
                 if fetch is not None:
                     yield fetch
             plan.page_done()
@@ -195,10 +196,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             "the stream's cursor stays where the last sync left it, so the next sync reads them."
         ))
 
-    def _report_odd_item(self, item: Mapping[str, Any], record_id: Any) -> None:
+    def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Optional[datetime]) -> None:
         """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
         stream, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
-        cursor_value = parse_cursor_value(item.get(cursor_field))
         if record_id is None:
             self._report_once("id", (
                 f"A '{stream}' list item came without an id, so its detail cannot be fetched and it is skipped "
