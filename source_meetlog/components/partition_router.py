@@ -87,7 +87,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         )
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=datetime.now(timezone.utc).replace(tzinfo=None),
                                first_sync=resume_after in (None, start_date or parse_cursor_value(EARLIEST_START_DATE)))
-        self._plans.register(self.parameters["name"], self._plan)
+        self._sync.plans[self.parameters["name"]] = self._plan
         if self._plan.start_date_changed and rules.reconcile_deletions:
             logger.info(f"start_date changed since the last sync of '{self.parameters['name']}': "
                         "deletions are reconciled from the next sync.")
@@ -140,7 +140,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
 
     def _relinks(self, plan: FetchPlan) -> Iterable[Fetch]:
         """Reports hand over the transcripts whose report_ids changed; transcripts fetch them once (report_links.py)."""
-        links = self._plans.report_links
+        links = self._sync.report_links
         if links is None:
             return
         if self.parameters.get("link_field"):
@@ -231,4 +231,4 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         self._reconciles_deletions = bool(self.config.get("reconcile_deletions"))
         self._plan: Optional[FetchPlan] = None
         self._written: Optional[Tuple[ListState, Mapping[str, Any]]] = None
-        self._plans = (SyncContext.being_built() or SyncContext.standalone()).plans
+        self._sync = SyncContext.being_built() or SyncContext.standalone()

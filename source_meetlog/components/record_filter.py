@@ -22,7 +22,7 @@ class SendWhenChanged(RecordFilter):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters["name"]
-        self._plans = (SyncContext.being_built() or SyncContext.standalone()).plans
+        self._sync = SyncContext.being_built() or SyncContext.standalone()
 
     def filter_records(
         self,
@@ -31,7 +31,7 @@ class SendWhenChanged(RecordFilter):
         stream_slice: Optional[StreamSlice] = None,
         next_page_token: Optional[Mapping[str, Any]] = None,
     ) -> Iterable[Mapping[str, Any]]:
-        plan = self._plans.of(self._stream)
+        plan = self._sync.plans.get(self._stream)
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         for record in records:
             if plan is None or fetched_as is None or plan.answered(fetched_as, record):

@@ -2,8 +2,8 @@
 
 The manifest builds one requester and one authenticator per stream, hidden list streams included,
 but one sync must share: the key pool (the API counts per key, not per stream), the progress log,
-the answers two streams both need (shared_responses.py), each stream's fetch plan (read_plans.py,
-which its router writes and its record filter reads), and where rate-limited statuses go.
+the answers two streams both need (shared_responses.py), each stream's fetch plan (fetch_plan.py,
+which its router registers and its record filter finds), the report links (report_links.py), and where rate-limited statuses go.
 SourceMeetlog.streams() makes a SyncContext and binds it while the CDK builds the streams; each
 component takes it in its __post_init__ (`SyncContext.being_built()`), in the building thread.
 Nothing lives at class or module level, so two reads in one process (PyAirbyte in a notebook, a
@@ -24,8 +24,8 @@ from airbyte_cdk.sources.message import MessageRepository
 from source_meetlog.components.key_pool import KeyPool
 from source_meetlog.components.progress import ProgressLog
 from source_meetlog.components.rate_limit_status import RateLimitStatus
-from source_meetlog.components.read_plans import ReadPlans
 from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.fetch_plan import FetchPlan
 from source_meetlog.report_links import ReportLinks
 
 _being_built: ContextVar[Optional["SyncContext"]] = ContextVar("meetlog_sync_context", default=None)
@@ -47,7 +47,10 @@ class SyncContext:
     ) -> None:
         self.status = RateLimitStatus(message_repository, streams_read)
         self.responses: Optional[SharedResponses] = SharedResponses() if share_responses else None
-        self.plans = ReadPlans(report_links)
+        # By stream: its router registers its plan, its record filter (record_filter.py) finds it there.
+        self.plans: Dict[str, FetchPlan] = {}
+        # Only when the read syncs transcripts incrementally beside reports (source.py).
+        self.report_links = report_links
         self._pools: Dict[Tuple[Tuple[str, ...], int], KeyPool] = {}
         self._progress: Dict[Tuple[str, ...], ProgressLog] = {}
         self._lock = threading.Lock()
