@@ -31,6 +31,7 @@ from packaging.requirements import Requirement
 from integration_tests.harness import expected_project_transcripts
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import assert_no_key_fragment
+from integration_tests.served_records import differences, served_records
 from integration_tests.wheel_build import DISTRIBUTION, REPO, build_wheel, repository_files
 from integration_tests.wheel_venv import WheelVenv, isolated_environment, wheel_venv
 
@@ -273,32 +274,12 @@ def test_given_the_wheel_when_read_runs_then_every_stream_completes_with_each_re
                     for pair, fields in expected_project_transcripts(server).items()}
 
 
-def _differences(emitted: dict, served: dict) -> List[str]:
-    """Key by key, as JSON: a missing key, an extra key, or a value that is not the same JSON
-    (1 is not 1.0 nor true; a null is not an absent key)."""
-    found = []
-    for field in sorted(served.keys() | emitted.keys()):
-        if field not in emitted:
-            found.append(f"{field}: absent, served {json.dumps(served[field])[:80]}")
-        elif field not in served:
-            found.append(f"{field}: not served, emitted {json.dumps(emitted[field])[:80]}")
-        elif json.dumps(emitted[field], sort_keys=True) != json.dumps(served[field], sort_keys=True):
-            found.append(f"{field}: emitted {json.dumps(emitted[field])[:80]}, served {json.dumps(served[field])[:80]}")
-    return found
-
-
 def test_given_the_wheel_when_read_runs_then_each_record_is_the_servers_detail_key_by_key(runs, server):
-    read = runs["read"]
-    differing = {}
-    for stream in STREAMS:
-        emitted = {record["id"]: record for record in _records(read, stream)}
-        for detail in server.dataset.details(stream):
-            found = _differences(emitted.get(detail["id"], {}), detail)
-            if found:
-                differing[f"{stream} {detail['id']}"] = found
-    assert not differing, "records that differ from the server's detail:\n" + "\n".join(
-        f"  {record}: {'; '.join(found)}" for record, found in differing.items()
-    )
+    """Compared as JSON (served_records.differences): a null is not an absent key, 1 is not 1.0."""
+    served = served_records(server)
+    found = differences({stream: _records(runs["read"], stream) for stream in STREAMS},
+                        {stream: served[stream] for stream in STREAMS})
+    assert not found, "records that differ from the server's detail:\n  " + "\n  ".join(found)
 
 
 # ---------------------------------------------------------------------------- where the files came from
