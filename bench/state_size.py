@@ -14,8 +14,8 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
-from source_meetlog.fetch_plan import FetchPlan, ListRules
-from source_meetlog.list_state import ListState
+from source_meetlog.core.fetch_plan import FetchPlan, ListRules
+from source_meetlog.core.list_state import ListState
 
 RECORD_BYTES = 2_000  # a transcript detail with its text is a few kB; a modest figure
 NOW = datetime(2026, 12, 1, 12, 0, 0)

@@ -18,7 +18,7 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
 from integration_tests.meetlog_server import MeetlogServer, faults
 from source_meetlog.check import check_connection
-from source_meetlog.config import parse_config
+from source_meetlog.core.config import parse_config
 
 EXPORT = "/api/v1/export/"
 ALL_SCOPES = ("export:transcripts", "export:reports", "export:projects")

@@ -46,7 +46,7 @@ from integration_tests.harness import run_sync
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import key_fragments
 from source_meetlog import SourceMeetlog
-from source_meetlog.config import ConfigError, MeetlogConfig, parse_config
+from source_meetlog.core.config import ConfigError, MeetlogConfig, parse_config
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "source-meetlog"
 SUBPROCESS_TIMEOUT = 120

@@ -237,7 +237,7 @@ def test_given_a_429_asking_for_an_hour_when_read_then_a_clear_error_at_once_and
     assert any("3600 s" in e and "next sync resumes" in e for e in stopped.errors)
     assert any(e.failure_type == FailureType.transient_error and "3600 s" in e.message
                for e in (m.trace.error for m in stopped.output.errors))
-    # The key rested an hour in the stopped read's pool; each read has a pool of its own (SyncContext).
+    # The key rested an hour in the stopped read's pool; each read has a pool of its own (ReadContext).
     resumed = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL,
                        state=state_after(first.state, stopped))
     assert resumed.errors == []

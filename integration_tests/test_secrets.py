@@ -43,7 +43,7 @@ from integration_tests.meetlog_server import MeetlogServer, build_dataset, fault
 from integration_tests.meetlog_server.responses import ApiError, html_response
 from integration_tests.secrets_scan import key_fragments
 from source_meetlog import SourceMeetlog
-from source_meetlog.config import ConfigError, parse_config
+from source_meetlog.core.config import ConfigError, parse_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONSOLE_SCRIPT = Path(sys.executable).parent / "source-meetlog"

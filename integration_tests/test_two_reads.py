@@ -1,4 +1,4 @@
-"""Two reads in one process share nothing: each builds its own SyncContext (key pool, progress, answers).
+"""Two reads in one process share nothing: each builds its own ReadContext (key pool, progress, answers).
 
 PyAirbyte in a notebook, a test run or an orchestrator that imports the source may read twice in
 one process; the second read must not inherit the first one's rejected keys or progress counts.
@@ -14,7 +14,7 @@ from airbyte_cdk.test.entrypoint_wrapper import read
 from integration_tests.harness import STREAMS, config_for
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from source_meetlog import SourceMeetlog
-from source_meetlog.components import progress
+from source_meetlog.components import signals as progress  # ProgressLog lives with the signals
 
 PROGRESS_PREFIX = "Progress of "
 

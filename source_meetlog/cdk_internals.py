@@ -119,12 +119,6 @@ def message_repository_of(list_cursor: Any) -> MessageRepository:
     return _private(list_cursor, "_message_repository")
 
 
-def config_of(source: Any) -> Any:
-    """The config the declarative source migrated and kept (ConcurrentDeclarativeSource._config,
-    declarative/concurrent_declarative_source.py): the entrypoint hands read() the raw one."""
-    return _private(source, "_config")
-
-
 def _per_partition_cursors(streams: Iterable[Any]) -> Iterable[ConcurrentPerPartitionCursor]:
     for stream in streams:
         cursor = getattr(stream, "cursor", None)

@@ -14,8 +14,8 @@ import requests
 
 from airbyte_cdk.models import AirbyteConnectionStatus, Status
 
-from source_meetlog.components.retry_after import retry_after_seconds
-from source_meetlog.config import MeetlogConfig
+from source_meetlog.components.key_pool import retry_after_seconds
+from source_meetlog.core.config import MeetlogConfig
 
 STREAM_SCOPES = {
     "transcripts": "export:transcripts",

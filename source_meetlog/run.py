@@ -13,7 +13,7 @@ from airbyte_cdk.models import (
 )
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_meetlog.config import ConfigError
+from source_meetlog.core.config import ConfigError
 from source_meetlog.source import SourceMeetlog
 
 

@@ -1,6 +1,6 @@
 """KeyPoolAuthenticator: signs each request with a key from the pool, and learns from 401 and 429.
 
-Built inside a read's SyncContext, authenticators share its pool; outside one, each has its own.
+Built inside a read's ReadContext, authenticators share its pool; outside one, building fails.
 Tests that look at timing swap in a pool on a fake clock (`authenticator.pool`).
 """
 
@@ -15,10 +15,10 @@ from airbyte_cdk.sources.declarative.requesters.http_requester import HttpReques
 from airbyte_cdk.sources.streams.http.requests_native_auth import ResponseAwareAuthenticator
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
-from source_meetlog.components.authenticator import KeyPoolAuthenticator
+from source_meetlog.components.keys import KeyPoolAuthenticator
 from source_meetlog.components.key_pool import AllKeysRejected, KeyPool, RateLimitWaitTooLong
-from source_meetlog.components.sync_context import SyncContext
-from source_meetlog.config import ConfigError
+from source_meetlog.components.read_context import ComponentOutsideRead
+from unit_tests.read_contexts import a_read
 
 _serial = itertools.count()
 
@@ -42,7 +42,8 @@ class FakeClock:
 
 
 def authenticator(keys, **config) -> KeyPoolAuthenticator:
-    return KeyPoolAuthenticator(config={"api_key": ",".join(keys), **config}, parameters={})
+    with a_read(keys, **config).bound():
+        return KeyPoolAuthenticator(config={}, parameters={})
 
 
 def on_fake_clock(auth: KeyPoolAuthenticator, keys, rpm: int = 60, max_wait_seconds: float = 900) -> FakeClock:
@@ -68,29 +69,18 @@ def response(status: int, retry_after: str = None) -> requests.Response:
 # ------------------------------------------------------------------------------ building
 
 
-def test_builds_its_pool_from_the_configs_keys_and_limit():
-    keys = fresh_keys(2)
-    sync = SyncContext()
-    with sync.bound():
-        auth = authenticator(keys, requests_per_minute=30)
+def test_it_signs_from_the_pool_and_progress_log_of_the_read_it_was_built_in():
+    read = a_read(fresh_keys(2), requests_per_minute=30)
+    with read.bound():
+        auth = KeyPoolAuthenticator(config={}, parameters={})
 
-    assert auth.pool is sync.key_pool(keys, 30)
-
-
-def test_without_a_limit_in_the_config_then_60_a_minute():
-    keys = fresh_keys(1)
-    sync = SyncContext()
-    with sync.bound():
-        auth = authenticator(keys)
-
-    assert auth.pool is sync.key_pool(keys, 60)
+    assert auth.pool is read.key_pool and auth.progress is read.progress
 
 
 def test_two_streams_authenticators_of_one_read_share_one_pool_and_one_progress_log():
     """The manifest builds one authenticator per stream; the API counts per key, not per stream."""
-    keys = fresh_keys(2)
-    with SyncContext().bound():
-        first, second = authenticator(keys), authenticator(keys)
+    with a_read(fresh_keys(2)).bound():
+        first, second = KeyPoolAuthenticator(config={}, parameters={}), KeyPoolAuthenticator(config={}, parameters={})
 
     assert first.pool is second.pool
     assert first.progress is second.progress
@@ -98,36 +88,19 @@ def test_two_streams_authenticators_of_one_read_share_one_pool_and_one_progress_
 
 def test_authenticators_of_two_reads_share_nothing():
     keys = fresh_keys(2)
-    with SyncContext().bound():
-        first = authenticator(keys)
-    with SyncContext().bound():
-        second = authenticator(keys)
+    first, second = authenticator(keys), authenticator(keys)
 
     assert first.pool is not second.pool
     assert first.progress is not second.progress
 
 
-def test_built_outside_a_read_then_it_signs_from_a_pool_of_its_own():
-    """A unit test or another tool may build the component without SourceMeetlog.streams()."""
-    keys = fresh_keys(1)
-    first, second = authenticator(keys), authenticator(keys)
+def test_built_outside_a_read_then_it_refuses_with_what_to_do():
+    """A second pool for the same key would pace it a second time: the two could exceed the limit together."""
+    with pytest.raises(ComponentOutsideRead) as refused:
+        KeyPoolAuthenticator(config={"api_key": fresh_keys(1)[0]}, parameters={})
 
-    assert first.pool is not second.pool
-    assert signed(first).headers["Authorization"] == f"Bearer {keys[0]}"
-
-
-def test_given_keys_with_spaces_after_commas_then_the_same_pool_as_without():
-    keys = fresh_keys(2)
-    sync = SyncContext()
-    with sync.bound():
-        auth = KeyPoolAuthenticator(config={"api_key": f"{keys[0]} , {keys[1]}"}, parameters={})
-
-    assert auth.pool is sync.key_pool(keys, 60)
-
-
-def test_given_a_bad_key_in_the_config_then_a_config_error():
-    with pytest.raises(ConfigError):
-        KeyPoolAuthenticator(config={"api_key": "sk_live_notMeetlog"}, parameters={})
+    assert "KeyPoolAuthenticator was built outside a read" in str(refused.value)
+    assert "SourceMeetlog" in str(refused.value)
 
 
 def test_it_offers_the_cdks_response_aware_protocol():
@@ -186,7 +159,7 @@ def test_a_request_sent_through_the_cdk_requester_spends_exactly_one_slot():
     empty_page = '{"items": [], "meta": {"page": 1, "page_size": 100, "total": 0, "total_pages": 0}}'
     with HttpMocker() as http_mocker:
         http_mocker.get(transcripts, HttpResponse(empty_page))
-        auth = KeyPoolAuthenticator(config={"api_key": key}, parameters={})
+        auth = authenticator([key])
         on_fake_clock(auth, [key], rpm=1, max_wait_seconds=0)
         requester = HttpRequester(
             name="transcripts",
@@ -231,7 +204,6 @@ def test_given_401_then_the_key_leaves_the_pool_and_the_others_sign(caplog):
     with caplog.at_level(logging.WARNING):
         auth.update_from_response(rejected, response(401))
 
-    assert auth.pool.live_key_count == 2
     assert [signed(auth).headers["Authorization"] for _ in range(4)] == [f"Bearer {k}" for k in keys[1:] * 2]
     assert all(keys[0] not in record.getMessage() for record in caplog.records)
 
@@ -282,9 +254,8 @@ def test_other_answers_leave_the_key_alone(status):
     request = signed(auth)
 
     auth.update_from_response(request, response(status, retry_after="30"))
-    signed(auth)
 
-    assert auth.pool.live_key_count == 1
+    assert signed(auth).headers["Authorization"] == f"Bearer {keys[0]}"
     assert clock.waits == []
 
 
@@ -301,4 +272,4 @@ def test_a_response_to_an_unsigned_or_foreign_request_changes_nothing():
     for request in (unsigned, foreign, basic):
         auth.update_from_response(request, response(401))
 
-    assert auth.pool.live_key_count == 1
+    assert signed(auth).headers["Authorization"] == f"Bearer {keys[0]}"

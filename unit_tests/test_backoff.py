@@ -13,8 +13,8 @@ import requests
 
 from airbyte_cdk.models import FailureType
 
-from source_meetlog.components import backoff
-from source_meetlog.components.backoff import (
+from source_meetlog.components import keys as backoff  # the backoff strategy lives with the keys
+from source_meetlog.components.keys import (
     RETRY_THROUGH_THE_POOL_SECONDS,
     MeetlogBackoffStrategy,
     RetriesExhausted,

@@ -7,14 +7,14 @@ from types import SimpleNamespace
 import requests
 
 from source_meetlog import cdk_internals
-from source_meetlog.components.list_extractor import (
+from source_meetlog.components.list_pages import (
     LIST_PAGE_FIELD,
     LIST_PAGES_FIELD,
     LIST_TOTAL_FIELD,
     PAGE_WITHOUT_ITEMS,
     ListPageExtractor,
 )
-from source_meetlog.components.pagination import NewestFirstPagination
+from source_meetlog.components.list_pages import NewestFirstPagination
 from source_meetlog.components.state_migration import RestartOnUnreadableState
 
 

@@ -18,14 +18,11 @@ import source_meetlog
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
-from source_meetlog.config import (
-    DEFAULT_BASE_URL,
-    DEFAULT_LOOKBACK_WINDOW_DAYS,
-    DEFAULT_REQUESTS_PER_MINUTE,
-    ConfigError,
-    parse_api_keys,
-    parse_config,
-)
+from source_meetlog.core.config import DEFAULTS, ConfigError, parse_config, register_key_secrets
+
+DEFAULT_BASE_URL = DEFAULTS["base_url"]
+DEFAULT_LOOKBACK_WINDOW_DAYS = DEFAULTS["lookback_window_days"]
+DEFAULT_REQUESTS_PER_MINUTE = DEFAULTS["requests_per_minute"]
 
 PREFIX = "tk_live_"
 # Distinct bodies, so a leaked fragment of one key cannot pass for a fragment of another.
@@ -265,11 +262,11 @@ def test_given_a_key_that_is_not_a_string_then_error_says_it_must_be_a_string(va
     assert_reveals_nothing_of(error, KEY_A)
 
 
-def test_after_parsing_then_each_key_is_masked_on_its_own_in_logs():
+def test_after_registering_then_each_key_is_masked_on_its_own_in_logs():
     """The CDK masks whole config values only: 'tk_live_A,tk_live_B' would leave each key alone visible."""
     first = PREFIX + "MaskMe1Qw8Er5Ty2Ui"
     second = PREFIX + "MaskMe2Zx4Cv7Bn0Ml"
-    parse_api_keys(f"{first}, {second}")
+    register_key_secrets({"api_key": f"{first}, {second}"})
 
     for key in (first, second):
         masked = filter_secrets(f"GET /api/v1/export/transcripts Authorization: Bearer {key} -> 200")
@@ -277,11 +274,12 @@ def test_after_parsing_then_each_key_is_masked_on_its_own_in_logs():
         assert "****" in masked
 
 
-def test_given_an_invalid_key_list_then_its_keys_are_masked_before_the_error():
-    """A key next to a typo is still a real key: it must be masked even though parsing failed."""
+def test_given_an_invalid_key_list_then_its_keys_are_masked_all_the_same():
+    """A key next to a typo is still a real key: it must be masked even though parsing fails."""
     real = PREFIX + "MaskMe3Po9Iu6Yt3Re"
+    register_key_secrets({"api_key": f"{real}, sk_live_typo"})
     with pytest.raises(ConfigError):
-        parse_api_keys(f"{real}, sk_live_typo")
+        parse_config({"api_key": f"{real}, sk_live_typo"})
 
     assert real not in filter_secrets(f"... {real} ...")
 

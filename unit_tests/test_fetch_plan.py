@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 
-from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules, fingerprint
-from source_meetlog.list_state import ListOrderProgress, ListState, NewestFirstProgress
+from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules, fingerprint
+from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress
 
 NOW = datetime(2026, 5, 10, 12, 0, 0)
 TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True)
@@ -152,7 +152,7 @@ def test_given_reconcile_deletions_then_a_complete_list_names_the_deleted_ids():
 
 
 def test_given_a_0_1_0_state_then_its_cursor_and_handed_out_fingerprints_still_work():
-    from source_meetlog.list_state import legacy_fingerprint
+    from source_meetlog.core.list_state import legacy_fingerprint
     import base64
 
     handed_out = base64.b64encode(legacy_fingerprint(item("a", 3), "created_at", "status")).decode()

@@ -16,7 +16,7 @@ import yaml
 from airbyte_cdk.models.connector_metadata import ConnectorLanguage, MetadataFile
 
 from source_meetlog.components.key_pool import DEFAULT_MAX_WAIT_SECONDS
-from source_meetlog.config import DEFAULT_BASE_URL
+from source_meetlog.core.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PINNED_IMAGE = re.compile(r"^docker\.io/airbyte/python-connector-base:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$")
@@ -107,7 +107,7 @@ def test_documentation_url_is_the_specs(data: dict) -> None:
 
 
 def test_allowed_hosts_cover_the_default_base_url(data: dict) -> None:
-    assert urlsplit(DEFAULT_BASE_URL).hostname in data["allowedHosts"]["hosts"]
+    assert urlsplit(DEFAULTS["base_url"]).hostname in data["allowedHosts"]["hosts"]
 
 
 def test_silence_allowed_outlasts_the_longest_rate_limit_wait(data: dict) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from airbyte_cdk.sources.types import StreamSlice
 
-from source_meetlog.components.mismatch_report import ReportMismatches
+from source_meetlog.components.mismatches import ReportMismatches
 
 FETCHED_AS = StreamSlice(partition={"id": "f3c8a47d"}, cursor_slice={})
 

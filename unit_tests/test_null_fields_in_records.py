@@ -47,7 +47,7 @@ from airbyte_cdk.test.mock_http import HttpMocker
 
 from source_meetlog import SourceMeetlog, cdk_internals
 from source_meetlog.cdk_internals import keep_null_fields_in_records, message_to_string
-from source_meetlog.components.deletion_markers import DELETED_AT_FIELD, deletion_marker
+from source_meetlog.components.signals import DELETED_AT_FIELD, deletion_marker
 from unit_tests.integration.config import ConfigBuilder
 from unit_tests.integration.request_builder import detail_request, list_request
 from unit_tests.integration.response_builder import DetailResponseBuilder, list_response

@@ -4,7 +4,7 @@ import logging
 
 import requests
 
-from source_meetlog.components.progress import ProgressLog, format_duration
+from source_meetlog.components.signals import ProgressLog, format_duration
 
 
 class FakeClock:

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules
-from source_meetlog.list_state import ListState
-from source_meetlog.report_links import ReportLinks
+from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
+from source_meetlog.core.list_state import ListState
+from source_meetlog.core.links import ReportLinks
 
 REPORTS = ListRules(cursor_field="created_at", status_field="status", link_field="transcription_id")
 NOW = datetime(2026, 5, 10, 12)

@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 import pytest
 
-from source_meetlog.components.retry_after import retry_after_seconds
+from source_meetlog.components.key_pool import retry_after_seconds
 
 NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z, a fixed "now" for the HTTP-date cases
 

@@ -1,4 +1,4 @@
-"""SharedResponseRequester: an HttpRequester's requests, shared through the store of the read (SyncContext) it was built in."""
+"""SharedResponseRequester: an HttpRequester's requests, shared through the store of the read (ReadContext) it was built in."""
 
 import pytest
 import requests
@@ -9,8 +9,9 @@ from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
-from source_meetlog.components.shared_requester import SharedResponseRequester
-from source_meetlog.components.sync_context import SyncContext
+from source_meetlog.components.shared_answers import SharedResponseRequester
+from source_meetlog.components.read_context import ComponentOutsideRead
+from unit_tests.read_contexts import a_read
 
 BASE = "https://meetlog.ru/api/v1/export"
 CONFIG = {"base_url": "https://meetlog.ru"}
@@ -52,7 +53,7 @@ def test_given_two_requesters_built_for_one_read_when_both_ask_for_a_project_the
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.get(project, body())
-        with SyncContext().bound():
+        with a_read().bound():
             projects, project_transcripts = requester(), requester()
 
         first = projects.send_request(stream_slice=P1)
@@ -66,9 +67,9 @@ def test_given_requesters_built_for_two_reads_then_nothing_is_shared_between_the
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.get(project, body())
-        with SyncContext().bound():
+        with a_read().bound():
             this_read = requester()
-        with SyncContext().bound():
+        with a_read().bound():
             next_read = requester()
 
         this_read.send_request(stream_slice=P1)
@@ -77,11 +78,17 @@ def test_given_requesters_built_for_two_reads_then_nothing_is_shared_between_the
         http_mocker.assert_number_of_calls(project, 2)
 
 
-def test_given_requesters_built_outside_a_read_then_each_sends_its_own_request():
+def test_given_requesters_built_outside_a_read_then_building_fails():
+    with pytest.raises(ComponentOutsideRead):
+        requester()
+
+
+def test_given_a_read_that_shares_no_answers_then_each_requester_sends_its_own_request():
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.get(project, body())
-        projects, project_transcripts = requester(), requester()
+        with a_read(share_answers=False).bound():
+            projects, project_transcripts = requester(), requester()
 
         projects.send_request(stream_slice=P1)
         project_transcripts.send_request(stream_slice=P1)
@@ -93,7 +100,7 @@ def test_given_a_post_then_it_is_never_shared():
     with HttpMocker() as http_mocker:
         project = detail()
         http_mocker.post(project, body())
-        with SyncContext().bound():
+        with a_read().bound():
             first, second = requester("POST"), requester("POST")
 
         first.send_request(stream_slice=P1)
@@ -107,7 +114,8 @@ def test_the_url_answers_are_shared_by_is_the_url_sent_with_its_query():
     with HttpMocker() as http_mocker:
         page_2 = HttpRequest(url=f"{BASE}/projects/p1", query_params={"page": "2", "page_size": "100"})
         http_mocker.get(page_2, body())
-        shared = requester()
+        with a_read().bound():
+            shared = requester()
 
         response = shared.send_request(stream_slice=P1, request_params={"page": 2, "page_size": 100})
 
@@ -124,11 +132,13 @@ def test_only_what_the_error_handler_calls_a_success_is_shared(body, shared):
     response.status_code = 200
     response._content = body
 
-    assert requester()._is_success(response) is shared
+    with a_read().bound():
+        assert requester()._is_success(response) is shared
 
 
 def test_the_rest_of_the_requester_interface_is_the_wrapped_requesters():
-    shared = requester()
+    with a_read().bound():
+        shared = requester()
 
     assert shared.get_url_base(stream_state=None, stream_slice=None, next_page_token=None) == BASE
     assert shared.get_path(stream_state=None, stream_slice=P1, next_page_token=None) == "projects/p1"

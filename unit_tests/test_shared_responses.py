@@ -11,7 +11,7 @@ from typing import Callable, List, Optional
 import pytest
 import requests
 
-from source_meetlog.components.shared_responses import SharedResponses
+from source_meetlog.components.shared_answers import SharedResponses
 
 URL = "https://meetlog.ru/api/v1/export/projects/p1"
 OTHER_URL = "https://meetlog.ru/api/v1/export/projects/p2"

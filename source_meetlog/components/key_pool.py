@@ -4,27 +4,30 @@ Meetlog allows 60 requests a minute per key, independently per key. A `KeyPool` 
 request with whichever key has room in its sliding 60-second window, so a sync bursts to the
 window and then runs steady, and k keys give k times the throughput. A key that answers 429
 rests until its `Retry-After`; a key that answers 401 leaves the pool. The pool is the one place
-that waits for the rate limit, a 429's Retry-After included (backoff.py only asks the CDK to retry),
-and it tells RateLimitStatus (rate_limit_status.py) when a stream's wait is long.
+that waits for the rate limit, a 429's Retry-After included (keys.py's backoff only asks the CDK to
+retry), and it tells RateLimitStatus (signals.py) when a stream's wait is long.
 
 Why not the CDK's HTTPAPIBudget: a budget waits for room on the credential the request was
 already signed with, while a pool must choose the credential by who has room. One pool serves
-a whole read (SyncContext, sync_context.py) because the manifest builds one authenticator per
+a whole read (ReadContext, read_context.py) because the manifest builds one authenticator per
 stream, and the API counts per key, not per stream.
 """
 
+import email.utils
 import logging
+import math
 import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Deque, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Tuple
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_meetlog.components.rate_limit_status import RateLimitStatus
+if TYPE_CHECKING:
+    from source_meetlog.components.signals import RateLimitStatus
 
 logger = logging.getLogger("airbyte")
 
@@ -97,7 +100,7 @@ class KeyPool:
         clock: Optional[Callable[[], float]] = None,
         sleep: Optional[Callable[[float], None]] = None,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-        status: Optional[RateLimitStatus] = None,
+        status: Optional["RateLimitStatus"] = None,
     ) -> None:
         # time is looked up now, not when the module was imported, so tests can route it.
         clock, sleep = clock or time.monotonic, sleep or time.sleep
@@ -113,16 +116,7 @@ class KeyPool:
         self._next = 0
         self._lock = threading.Lock()
 
-    @property
-    def live_key_count(self) -> int:
-        with self._lock:
-            return sum(not slot.rejected for slot in self._slots)
-
-    def acquire(self, stream: Optional[str] = None) -> str:
-        """The key to sign the next request with, once one has room in its window."""
-        return self.acquire_slot(stream)[0]
-
-    def acquire_slot(self, stream: Optional[str] = None) -> Tuple[str, Slot]:
+    def acquire(self, stream: Optional[str] = None) -> Tuple[str, Slot]:
         """The key to sign the next request of `stream` with, and its slot, to `settle` when the answer arrives.
 
         Blocks while no key has room or every key rests after a 429; a long wait is announced
@@ -208,7 +202,25 @@ class KeyPool:
                 f"revoked or expired. It leaves the pool; {remaining} key(s) remain."
             )
 
-    def key_position(self, key: str) -> Optional[int]:
-        """1-based position of a key in the config, the only way logs may name it."""
-        index = self._position.get(key)
-        return None if index is None else index + 1
+
+# The wait a 429 asks for, in either of the header's HTTP forms.
+def retry_after_seconds(value: Optional[str], now: Callable[[], float] = time.time) -> Optional[float]:
+    """Seconds to wait, or None when the header is absent or unreadable.
+
+    "7" -> 7.0;  "Wed, 21 Oct 2026 07:28:00 GMT" -> seconds from now until then (never negative).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now())

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 
-from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 logger = logging.getLogger("airbyte")
 

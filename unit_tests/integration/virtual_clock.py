@@ -5,7 +5,7 @@ Two places wait during a read, and both are routed here:
   with the backoff strategy's answer plus a 1 s margin of its own;
 - the key pool (`source_meetlog.components.key_pool.KeyPool`), which waits out the windows and
   every 429's Retry-After, looks up `time.monotonic`/`time.sleep` in its module when each read's
-  SyncContext builds it, so that module's `time` is routed here.
+  ReadContext holds it, so that module's `time` is routed here.
 
 Sleeping advances `now`, so a key resting after a 429 is rested once the CDK's wait is over,
 as it would be in real time. Only those two modules are patched: the CDK's partition

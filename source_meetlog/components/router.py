@@ -1,13 +1,16 @@
-"""The CDK's substream router, yielding a detail partition only for what the FetchPlan asks for.
+"""The fetch plan's two adapters: the router that turns a list into detail partitions, and the record
+filter that tells the plan each answer.
 
-The decisions (new, pending, already handed out, gone) are plain Python in fetch_plan.py; this
-adapter reads the list through the CDK, hands its items to the plan page by page, and keeps
-the list's state in the plan's words (list_state.py).
+The decisions (new, pending, already handed out, gone) are plain Python in core/fetch_plan.py; the
+router reads the list through the CDK, hands its items to the plan page by page, yields a detail
+partition for each fetch the plan asks for, and keeps the list's state in the plan's words
+(core/list_state.py). Each detail partition carries its plan (`extra_fields`), so the stream's record
+filter, SendWhenChanged, tells that plan each answer: the two are wired through the stream's slices.
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Mapping, Optional, Set, Tuple
 
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
@@ -15,16 +18,17 @@ from airbyte_cdk.sources.declarative.partition_routers.substream_partition_route
     SubstreamPartitionRouter,
     iterate_with_last_flag,
 )
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_meetlog import cdk_internals
-from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
-from source_meetlog.components.list_extractor import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
-from source_meetlog.components.sync_context import SyncContext
-from source_meetlog.config import EARLIEST_START_DATE
-from source_meetlog.fetch_plan import Fetch, FetchPlan, ListRules
-from source_meetlog.components.deletion_markers import deletion_marker
-from source_meetlog.list_state import ListState
+from source_meetlog.components.list_pages import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
+from source_meetlog.components.read_context import ReadContext
+from source_meetlog.components.signals import deletion_marker
+from source_meetlog.core.config import EARLIEST_START_DATE
+from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
+from source_meetlog.core.list_state import ListState
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
 
 logger = logging.getLogger("airbyte")
 
@@ -33,8 +37,10 @@ logger = logging.getLogger("airbyte")
 MAX_RESCANS = 2
 # A record stamped further ahead than this is told once: the server's clock may run a little ahead.
 FUTURE_TOLERANCE = timedelta(days=1)
-# The stream whose records list the reports' ids (report_links.py).
+# The stream whose records list the reports' ids (core/links.py).
 RELINKED_STREAM = "transcripts"
+# Where a detail partition carries the plan that asked for it, for the stream's record filter.
+PLAN_FIELD = "meetlog_plan"
 
 
 @dataclass
@@ -56,11 +62,11 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     break
                 plan = self._plan_for(parent_config, partition.to_slice())
                 for fetch in self._read_list(plan, partition, parent_config):
-                    yield self._detail_partition(partition_field, fetch)
+                    yield self._detail_partition(partition_field, fetch, plan)
                 for fetch in plan.finish():
-                    yield self._detail_partition(partition_field, fetch)
+                    yield self._detail_partition(partition_field, fetch, plan)
                 for fetch in self._relinks(plan):
-                    yield self._detail_partition(partition_field, fetch)
+                    yield self._detail_partition(partition_field, fetch, plan)
                 if parent_config.incremental_dependency:
                     self._send_deletion_markers(parent, plan)
                 plan.close()
@@ -75,19 +81,18 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         # The list partition starts where the last sync settled (less the lookback window); on a
         # first sync it starts at start_date, which is inclusive.
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
-        start_date = parse_cursor_value(self.config.get("start_date"))
+        start_date = parse_cursor_value(self._config.start_date)
         inclusive = resume_after is not None and resume_after == start_date
         rules = ListRules(
             cursor_field=cursor_field,
             status_field=self.parameters.get("status_field"),
             newest_first=bool(self.parameters.get("documented_newest_first")),
-            reconcile_deletions=self._reconciles_deletions and parent_config.incremental_dependency,
-            start_date=self.config.get("start_date"),
+            reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
+            start_date=self._config.start_date,
             link_field=self.parameters.get("link_field"),
         )
-        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=datetime.now(timezone.utc).replace(tzinfo=None),
+        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(),
                                first_sync=resume_after in (None, start_date or parse_cursor_value(EARLIEST_START_DATE)))
-        self._sync.plans[self.parameters["name"]] = self._plan
         if self._plan.start_date_changed and rules.reconcile_deletions:
             logger.info(f"start_date changed since the last sync of '{self.parameters['name']}': "
                         "deletions are reconciled from the next sync.")
@@ -139,8 +144,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         )
 
     def _relinks(self, plan: FetchPlan) -> Iterable[Fetch]:
-        """Reports hand over the transcripts whose report_ids changed; transcripts fetch them once (report_links.py)."""
-        links = self._sync.report_links
+        """Reports hand over the transcripts whose report_ids changed; transcripts fetch them once (core/links.py)."""
+        links = self._report_links
         if links is None:
             return
         if self.parameters.get("link_field"):
@@ -162,8 +167,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             logger.info(f"{len(gone)} '{self.parameters['name']}' record(s) synced before are no longer listed: deletion markers sent.")
 
     @staticmethod
-    def _detail_partition(partition_field: str, fetch: Fetch) -> StreamSlice:
-        return StreamSlice(partition={partition_field: fetch.record_id, "parent_slice": {}}, cursor_slice={})
+    def _detail_partition(partition_field: str, fetch: Fetch, plan: FetchPlan) -> StreamSlice:
+        return StreamSlice(partition={partition_field: fetch.record_id, "parent_slice": {}}, cursor_slice={},
+                           extra_fields={PLAN_FIELD: plan})
 
     def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
         """Each list's state in the plan's words: its cursor, the pending records, and while the list is
@@ -179,7 +185,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 list_state = self._plan.state()
             # Asked after every detail partition: the same state is written once, not each time.
             if self._written is None or self._written[0] is not list_state:
-                self._written = (list_state, list_state.written(self.parameters["cursor_field"], self._reconciles_deletions))
+                self._written = (list_state, list_state.written(self.parameters["cursor_field"], self._config.reconcile_deletions))
             state[name] = self._written[1]
         return state
 
@@ -209,7 +215,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 f"The '{stream}' list item {record_id} has {cursor_field} {str(item.get(cursor_field))[:40]!r}, "
                 "which is not a date-time: it is fetched on every sync until it reads as one."
             ))
-        elif cursor_value > datetime.now(timezone.utc).replace(tzinfo=None) + FUTURE_TOLERANCE:
+        elif cursor_value > utc_now() + FUTURE_TOLERANCE:
             self._report_once("future", (
                 f"The '{stream}' record {record_id} has {cursor_field} {format_cursor_value(cursor_value)}, ahead "
                 "of now: it is fetched on every sync until then, and the cursor does not follow it there."
@@ -228,7 +234,30 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         super().__post_init__(parameters)
         self._parameters = parameters
         self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
-        self._reconciles_deletions = bool(self.config.get("reconcile_deletions"))
+        read = ReadContext.of(self)
+        self._config = read.config
+        self._report_links = read.report_links
         self._plan: Optional[FetchPlan] = None
         self._written: Optional[Tuple[ListState, Mapping[str, Any]]] = None
-        self._sync = SyncContext.being_built() or SyncContext.standalone()
+
+
+@dataclass
+class SendWhenChanged(RecordFilter):
+    """Tells the plan that asked for a detail its answer, and keeps it when the plan says it is news.
+
+    <- the detail of pending transcript b, fingerprint as sent last sync   -> [] (nothing changed)
+    <- the detail of b, now completed                                       -> [b], and b is no longer pending
+    """
+
+    def filter_records(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        stream_state: StreamState,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+    ) -> Iterable[Mapping[str, Any]]:
+        plan = stream_slice.extra_fields.get(PLAN_FIELD) if stream_slice else None
+        fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
+        for record in records:
+            if plan is None or fetched_as is None or plan.answered(fetched_as, record):
+                yield record

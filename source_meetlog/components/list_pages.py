@@ -1,17 +1,67 @@
-"""Paging the newest-first transcripts list by `meta`, stopping at the cursor only when the pages prove it safe."""
+"""List pages: their items, each marked with where it was listed (ListPageExtractor), and when the
+newest-first transcripts list may stop paging (NewestFirstPagination)."""
 
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
-from typing import Any, List, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, MutableMapping, Optional
 
 import requests
 
-from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import (
-    PaginationStrategy,
-)
+from airbyte_cdk.sources.declarative.decoders import JsonDecoder
+from airbyte_cdk.sources.declarative.extractors.record_extractor import RecordExtractor
+from airbyte_cdk.sources.declarative.requesters.paginators.strategies.pagination_strategy import PaginationStrategy
 from airbyte_cdk.sources.types import Config, Record, StreamSlice
 
-from source_meetlog.components.cursor_values import parse_cursor_value
+from source_meetlog.core.timestamps import parse_cursor_value
+
+# Never reach a destination: list records only name the details to fetch.
+LIST_TOTAL_FIELD = "_meetlog_list_total"
+# The page an item came from, and how many the list has: progress is committed a page at a time,
+# and a list read to its last page names every record (fetch_plan.py).
+LIST_PAGE_FIELD = "_meetlog_list_page"
+LIST_PAGES_FIELD = "_meetlog_list_pages"
+# Stands for a page whose `items` is not a list while meta.total promises records.
+PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
+
+
+@dataclass
+class ListPageExtractor(RecordExtractor):
+    """<- {"items": [{"id": "a"}, {"id": "b"}], "meta": {"total": 137, …}}
+    -> {"id": "a", "_meetlog_list_total": 137, "_meetlog_list_page": 1, "_meetlog_list_pages": 2}, {"id": "b", …}
+
+    Records are added or deleted while a long list is paged (page drift): a changed total is
+    how the partition router learns it must read the list again so that nothing is skipped.
+
+    <- {"items": null, "meta": {"page": 2, "total": 137, …}}
+    -> {"_meetlog_page_without_items": 2, "_meetlog_list_total": 137}   (the router reports it)
+    """
+
+    config: Mapping[str, Any]
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._decoder = JsonDecoder(parameters={})
+
+    def extract_records(self, response: requests.Response) -> Iterable[MutableMapping[Any, Any]]:
+        for body in self._decoder.decode(response):
+            if not isinstance(body, dict):
+                continue
+            meta = body.get("meta")
+            total = meta.get("total") if isinstance(meta, dict) else None
+            items = body.get("items")
+            if not isinstance(items, list):
+                if total != 0:  # records were promised and none can be read: the router must know
+                    yield {PAGE_WITHOUT_ITEMS: meta.get("page") if isinstance(meta, dict) else None,
+                           LIST_TOTAL_FIELD: total}
+                continue
+            page = meta.get("page") if isinstance(meta, dict) else None
+            pages = meta.get("total_pages") if isinstance(meta, dict) else None
+            for item in items:
+                if isinstance(item, dict):
+                    item[LIST_TOTAL_FIELD] = total
+                    item[LIST_PAGE_FIELD] = page
+                    item[LIST_PAGES_FIELD] = pages
+                    yield item
 
 PAGE_SIZE = 100
 

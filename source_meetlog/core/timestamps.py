@@ -1,22 +1,13 @@
 """Reading and writing the API's timestamps, in the formats manifest.yaml declares once."""
 
 from datetime import datetime, timezone
-from importlib import resources
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
-import yaml
+from source_meetlog.core.declared import manifest
 
-
-def _declared_formats() -> Tuple[str, Tuple[str, ...]]:
-    """manifest.yaml's definitions.cursor_formats: the format written, and those read."""
-    # libyaml's loader where PyYAML has it: a tenth of the pure-Python one's 20 ms, once per process.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    manifest = yaml.load(resources.files("source_meetlog").joinpath("manifest.yaml").read_text(), Loader=loader)
-    formats = manifest["definitions"]["cursor_formats"]
-    return formats["written"], tuple(formats["read"])
-
-
-STATE_FORMAT, CURSOR_FORMATS = _declared_formats()
+_FORMATS = manifest()["definitions"]["cursor_formats"]
+STATE_FORMAT: str = _FORMATS["written"]
+CURSOR_FORMATS = tuple(_FORMATS["read"])
 
 
 def parse_cursor_value(value: Any) -> Optional[datetime]:
@@ -42,3 +33,8 @@ def format_cursor_value(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=0).strftime(STATE_FORMAT)
+
+
+def utc_now() -> datetime:
+    """Now in UTC, naive, as the parsed cursor values are."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

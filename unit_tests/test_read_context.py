@@ -1,53 +1,60 @@
-"""SyncContext: what one read shares (key pool, progress log, answers, statuses), bound while its streams are built."""
+"""ReadContext: what one read shares (config, key pool, progress log, answers, statuses), bound while its streams are built."""
 
 import threading
 
-from airbyte_cdk.models import AirbyteStreamStatus, AirbyteStreamStatusTraceMessage, StreamDescriptor
+import pytest
+
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
 from source_meetlog import SourceMeetlog
-from source_meetlog.components.sync_context import SyncContext
+from source_meetlog.components.read_context import ComponentOutsideRead, ReadContext
+from source_meetlog.components.signals import RateLimitStatus
+from unit_tests.read_contexts import a_read
 
 KEYS = ("tk_live_contextKeyOne1", "tk_live_contextKeyTwo2")
 WAIT_SECONDS = 5
 
 
 def test_a_context_is_bound_only_while_streams_are_built_and_only_in_that_thread():
-    sync = SyncContext()
+    read = a_read(KEYS)
     seen_in_another_thread = []
 
-    assert SyncContext.being_built() is None
-    with sync.bound():
-        assert SyncContext.being_built() is sync
-        other = threading.Thread(target=lambda: seen_in_another_thread.append(SyncContext.being_built()))
+    with read.bound():
+        assert ReadContext.of("a component") is read
+        other = threading.Thread(target=lambda: seen_in_another_thread.append(_bound_or_none()))
         other.start()
         other.join(WAIT_SECONDS)
-    assert SyncContext.being_built() is None
+    assert _bound_or_none() is None
     assert seen_in_another_thread == [None]
 
 
-def test_one_context_gives_one_pool_per_keys_and_limit_and_one_progress_log_per_keys():
-    sync = SyncContext()
-
-    assert sync.key_pool(KEYS, 60) is sync.key_pool(KEYS, 60)
-    assert sync.key_pool(KEYS, 60) is not sync.key_pool(KEYS, 30)
-    assert sync.key_pool(KEYS, 60) is not sync.key_pool(KEYS[:1], 60)
-    assert sync.progress_log(KEYS) is sync.progress_log(KEYS)
+def _bound_or_none():
+    try:
+        return ReadContext.of("a component")
+    except ComponentOutsideRead:
+        return None
 
 
-def test_two_contexts_share_no_pool_no_progress_and_no_answers():
-    first, second = SyncContext(), SyncContext()
+def test_a_component_built_outside_a_read_is_told_what_to_do():
+    with pytest.raises(ComponentOutsideRead) as refused:
+        ReadContext.of(object())
 
-    assert first.key_pool(KEYS, 60) is not second.key_pool(KEYS, 60)
-    assert first.progress_log(KEYS) is not second.progress_log(KEYS)
-    assert first.responses is not second.responses
+    assert "object was built outside a read" in str(refused.value)
+    assert "SourceMeetlog(config=...).streams(config)" in str(refused.value)
 
 
-def test_a_standalone_context_shares_no_answers_and_announces_nothing():
-    sync = SyncContext.standalone()
+def test_each_build_of_the_streams_makes_a_read_of_its_own():
+    source = SourceMeetlog(config={"api_key": ",".join(KEYS)})
 
-    assert sync.responses is None
-    assert sync.status.stream_of("transcripts") is None
+    source.streams({})
+    first = source._read
+    source.streams({})
+    second = source._read
+
+    assert first is not second
+    assert first.key_pool is not second.key_pool and first.progress is not second.progress
+    assert first.answers is not second.answers
+    assert first.config is second.config, "the config is parsed once, when the source is made"
 
 
 def test_every_requester_of_the_manifest_is_named_for_the_stream_it_serves():
@@ -72,14 +79,13 @@ def _parameter_names(node):
 
 
 def test_when_the_read_reports_a_stream_complete_then_its_waits_are_no_longer_announced():
-    repository = InMemoryMessageRepository()
-    sync = SyncContext(repository, streams_read={"projects", "project_transcripts"})
-    assert sync.status.stream_of("projects") == "projects"
+    status = RateLimitStatus(InMemoryMessageRepository(), streams_read={"projects", "project_transcripts"})
+    assert status.stream_of("projects") == "projects"
 
-    sync.observe(AirbyteStreamStatusTraceMessage(StreamDescriptor(name="projects"), AirbyteStreamStatus.COMPLETE))
+    status.stream_done("projects")
 
-    assert sync.status.stream_of("projects") is None
-    assert sync.status.stream_of("project_transcripts") == "project_transcripts"
+    assert status.stream_of("projects") is None
+    assert status.stream_of("project_transcripts") == "project_transcripts"
 
 
 def test_a_source_hands_its_read_queues_message_repository_to_the_context():

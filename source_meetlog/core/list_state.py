@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, FrozenSet, Mapping, Optional, Set, Tuple, Union
 
-from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 PENDING_KEY = "pending"
 PROGRESS_KEY = "progress"

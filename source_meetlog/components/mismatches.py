@@ -12,7 +12,7 @@ from jsonschema import Draft7Validator, FormatChecker
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_meetlog.components.cursor_values import parse_cursor_value
+from source_meetlog.core.timestamps import parse_cursor_value
 
 logger = logging.getLogger("airbyte")
 

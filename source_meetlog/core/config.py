@@ -1,8 +1,9 @@
-"""The user's config, checked once and normalised, with errors that name the field.
+"""The user's config, checked once per read and normalised, with errors that name the field.
 
-The spec's JSON schema checks types; this module checks what a schema cannot say (a key's
-prefix, https outside loopback, a parseable date) and never echoes a key back: errors name
-a key by its position in the list, never by its value.
+The spec in manifest.yaml declares each field's type, bounds and default once; this module checks a
+config against it (with a message the user can act on, naming the field) and then checks what a
+schema cannot say: a key's prefix, https outside loopback, a parseable date. It never echoes a key
+back: errors name a key by its position in the list, never by its value.
 """
 
 import ipaddress
@@ -12,17 +13,17 @@ from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import pendulum
+from jsonschema import Draft7Validator, validators
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
-from source_meetlog.components.cursor_values import STATE_FORMAT
+from source_meetlog.core.declared import connection_specification
+from source_meetlog.core.timestamps import STATE_FORMAT
 
-DEFAULT_BASE_URL = "https://meetlog.ru"
-DEFAULT_REQUESTS_PER_MINUTE = 60
-DEFAULT_LOOKBACK_WINDOW_DAYS = 0
-MAX_LOOKBACK_WINDOW_DAYS = 3650
+SPEC = connection_specification()
+DEFAULTS = {name: field["default"] for name, field in SPEC["properties"].items() if "default" in field}
 EARLIEST_START_DATE = "1970-01-01T00:00:00Z"
 KEY_PREFIX = "tk_live_"
 MIN_MASKED_LENGTH = 8
@@ -31,6 +32,15 @@ LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _KEY_BODY = re.compile(r"^[A-Za-z0-9_\-.~+/=]+$")
 # ISO 8601 only: pendulum's lenient mode would read "5" as the 5th of this month.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$")
+# The spec read strictly: a whole number is a JSON integer, not 60.0 (which draft 7 would let pass).
+_WHOLE_NUMBERS = Draft7Validator.TYPE_CHECKER.redefine("integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
+# What a text field holds, for the message that says it is not text.
+_TEXT_HINTS = {
+    "api_key": ": one key tk_live_…, or several separated by commas",
+    "base_url": " such as https://meetlog.ru",
+    "start_date": ": an ISO 8601 date such as 2026-01-01 or 2026-01-01T00:00:00Z",
+}
+_SPEC_VALIDATOR = validators.extend(Draft7Validator, type_checker=_WHOLE_NUMBERS)(SPEC)
 
 
 class ConfigError(AirbyteTracedException):
@@ -52,7 +62,8 @@ class MeetlogConfig:
     reconcile_deletions: bool = False
 
     def as_connector_config(self, raw: Mapping[str, Any]) -> dict:
-        """The raw config with every field replaced by its checked, normalised value."""
+        """The raw config with every field replaced by its checked, normalised value (defaults included),
+        which is what manifest.yaml reads."""
         normalised = {
             **raw,
             "api_key": ",".join(self.api_keys),
@@ -68,18 +79,60 @@ class MeetlogConfig:
         return normalised
 
 
-def parse_api_keys(value: Any) -> Tuple[str, ...]:
-    """'tk_live_a, tk_live_b' -> ('tk_live_a', 'tk_live_b'); registers each key as a secret."""
-    if not isinstance(value, str):
-        raise ConfigError("api_key", "must be a string: one key tk_live_…, or several separated by commas.")
+def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
+    if not isinstance(raw, Mapping):
+        raise ConfigError("config", "must be a JSON object.")
+    # An optional field given as null or empty is a field not given: its default applies.
+    given = {name: value for name, value in raw.items() if name == "api_key" or value not in (None, "")}
+    _check_against_spec(given)
+    values = {**DEFAULTS, **given}
+    return MeetlogConfig(
+        api_keys=parse_api_keys(values["api_key"]),
+        base_url=parse_base_url(values["base_url"]),
+        start_date=parse_start_date(values.get("start_date")),
+        requests_per_minute=values["requests_per_minute"],
+        lookback_window_days=values["lookback_window_days"],
+        reconcile_deletions=values["reconcile_deletions"],
+    )
+
+
+def _check_against_spec(config: Mapping[str, Any]) -> None:
+    """The spec's rules (required, type, bounds), with the first broken one said in the user's words."""
+    error = next(iter(sorted(_SPEC_VALIDATOR.iter_errors(config), key=lambda e: list(e.path))), None)
+    if error is None:
+        return
+    if error.validator == "required":  # only api_key is
+        raise ConfigError("api_key", "is required: a Meetlog API key tk_live_…, from the account settings.")
+    field = str(error.path[0]) if error.path else "config"
+    declared = SPEC["properties"].get(field, {})
+    if error.validator == "minimum":
+        raise ConfigError(field, f"must be at least {declared['minimum']}.")
+    if error.validator == "maximum":
+        raise ConfigError(field, f"must be at most {declared['maximum']}.")
+    if declared.get("type") == "integer":
+        raise ConfigError(field, f"must be a whole number of at least {declared.get('minimum', 0)}.")
+    if declared.get("type") == "boolean":
+        raise ConfigError(field, "must be true or false.")
+    raise ConfigError(field, f"must be a string{_TEXT_HINTS.get(field, '')}.")
+
+
+def register_key_secrets(config: Any) -> None:
+    """Masks each key of the config's `api_key` on its own in everything the connector writes from now on.
+
+    The CDK masks whole config values only ('tk_live_a,tk_live_b'), and replaces its list when a
+    command starts, so SourceMeetlog calls this once as each command starts, whether or not the
+    config is valid (a real key may sit next to a typo). Not short junk: masking a stray "a" would
+    blank every "a" of every message, and 8 characters are where a fragment starts to matter.
+    """
+    value = config.get("api_key") if isinstance(config, Mapping) else None
+    for key in (value.split(",") if isinstance(value, str) else ()):
+        if len(key.strip()) >= MIN_MASKED_LENGTH:
+            add_to_secrets(key.strip())
+
+
+def parse_api_keys(value: str) -> Tuple[str, ...]:
+    """'tk_live_a, tk_live_b' -> ('tk_live_a', 'tk_live_b')."""
     keys = tuple(part.strip() for part in value.split(","))
-    # Mask every key on its own, before any check can fail (a real key may sit next to a typo):
-    # the CDK masks whole config values only. Not short junk: masking a stray "a" would blank
-    # every "a" of every message, and 8 characters are where a fragment starts to matter.
-    # Added, not replacing: the CDK's own list (the whole value) stays too.
-    for key in keys:
-        if len(key) >= MIN_MASKED_LENGTH:
-            add_to_secrets(key)
     if not any(keys):
         raise ConfigError("api_key", "is empty. Create a key in Meetlog's account settings (it starts with tk_live_).")
     for position, key in enumerate(keys, start=1):
@@ -93,18 +146,12 @@ def parse_api_keys(value: Any) -> Tuple[str, ...]:
     first_position = {}
     for position, key in enumerate(keys, start=1):
         if key in first_position:
-            raise ConfigError(
-                "api_key", f"keys #{first_position[key]} and #{position} are the same key; list each key once."
-            )
+            raise ConfigError("api_key", f"keys #{first_position[key]} and #{position} are the same key; list each key once.")
         first_position[key] = position
     return keys
 
 
-def parse_base_url(value: Any) -> str:
-    if value is None or value == "":
-        return DEFAULT_BASE_URL
-    if not isinstance(value, str):
-        raise ConfigError("base_url", "must be a string such as https://meetlog.ru.")
+def parse_base_url(value: str) -> str:
     url = value.strip().rstrip("/")
     try:
         parts = urlsplit(url)
@@ -135,12 +182,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def parse_start_date(value: Any) -> Optional[str]:
+def parse_start_date(value: Optional[str]) -> Optional[str]:
     """'2026-05-01' -> '2026-05-01T00:00:00Z', the API's own format, so it compares as text too."""
-    if value is None or value == "":
+    if value is None:
         return None
-    if not isinstance(value, str):
-        raise ConfigError("start_date", "must be an ISO 8601 date such as 2026-01-01 or 2026-01-01T00:00:00Z.")
     text = value.strip()
     try:
         if not _ISO_DATE.match(text):
@@ -157,43 +202,3 @@ def parse_start_date(value: Any) -> Optional[str]:
     if normalised < EARLIEST_START_DATE:
         raise ConfigError("start_date", "must be on or after 1970-01-01; leave it empty to sync everything.")
     return normalised
-
-
-def parse_positive_int(field: str, value: Any, default: int, minimum: int, maximum: Optional[int] = None) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(field, f"must be a whole number of at least {minimum}.")
-    if value < minimum:
-        raise ConfigError(field, f"must be at least {minimum}.")
-    if maximum is not None and value > maximum:
-        raise ConfigError(field, f"must be at most {maximum}.")
-    return value
-
-
-def parse_flag(field: str, value: Any) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ConfigError(field, "must be true or false.")
-    return value
-
-
-def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
-    if not isinstance(raw, Mapping):
-        raise ConfigError("config", "must be a JSON object.")
-    if "api_key" not in raw:
-        raise ConfigError("api_key", "is required: a Meetlog API key tk_live_…, from the account settings.")
-    return MeetlogConfig(
-        api_keys=parse_api_keys(raw.get("api_key")),
-        base_url=parse_base_url(raw.get("base_url")),
-        start_date=parse_start_date(raw.get("start_date")),
-        requests_per_minute=parse_positive_int(
-            "requests_per_minute", raw.get("requests_per_minute"), DEFAULT_REQUESTS_PER_MINUTE, minimum=1
-        ),
-        lookback_window_days=parse_positive_int(
-            "lookback_window_days", raw.get("lookback_window_days"), DEFAULT_LOOKBACK_WINDOW_DAYS, minimum=0,
-            maximum=MAX_LOOKBACK_WINDOW_DAYS,
-        ),
-        reconcile_deletions=parse_flag("reconcile_deletions", raw.get("reconcile_deletions")),
-    )

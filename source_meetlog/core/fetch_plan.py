@@ -25,8 +25,8 @@ from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 import orjson
 
-from source_meetlog.components.cursor_values import format_cursor_value, parse_cursor_value
-from source_meetlog.list_state import ListOrderProgress, ListState, NewestFirstProgress, legacy_fingerprint
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
+from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress, legacy_fingerprint
 
 # Statuses after which a transcript's or report's fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})

@@ -1,0 +1,240 @@
+"""Answers shared by two streams: one request per project URL per sync, however many streams need it.
+
+`projects` and `project_transcripts` both read the projects list and every project's detail.
+Each of their requesters, a SharedResponseRequester, asks this read's SharedResponses; for each URL:
+
+- the first reader fetches it, holding that URL's lock through the HTTP client's whole retry
+  loop, so a truncated body, a 5xx or a 429 is retried against the server, never from here;
+- a reader that arrives meanwhile waits for that fetch, then takes its answer if it was a
+  success, or fetches itself if it was not (an exception, a 404, an unreadable body);
+- each reader is handed a stored answer once: a reader asking again for a URL it already had
+  wants it fresh (ChangedRecordsPartitionRouter re-reads a list that shifted while paged).
+
+Only successes are kept, by their full URL, as copies without the request's Authorization
+header, and only up to MAX_STORED_BYTES. One store serves one read: each read's ReadContext
+(read_context.py) holds a new one (one config: one base_url, one account's keys), so answers
+never outlive the sync or cross to another source.
+
+Why not the CDK's `use_cache` (requests_cache): its cache sits below the HTTP client's retry
+loop, so a cached truncated 200 answers its own retry; without REQUEST_CACHE_PATH every client
+in the process shares one in-memory database that outlives the read; its keys leave out the
+Authorization header, so two accounts on one base_url would share answers; and two streams
+asking at once both go to the server.
+"""
+
+import logging
+import threading
+from dataclasses import InitVar, dataclass, field
+from functools import partial
+from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Set, Union
+
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
+from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
+from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod, Requester
+from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
+from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+
+from source_meetlog import cdk_internals
+from source_meetlog.components.read_context import ReadContext
+
+logger = logging.getLogger("airbyte")
+
+# Projects are few (a detail is a few kB); this bound only matters if an account has thousands.
+MAX_STORED_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class _Answer:
+    response: requests.Response
+    size: int
+    readers: Set[object] = field(default_factory=set)
+
+
+def _copy(response: requests.Response) -> requests.Response:
+    """A Response of its own (headers, cookies, request), sharing only the immutable body bytes.
+
+    The request is copied without its Authorization header: a stored answer holds no key.
+    """
+    duplicate = requests.Response()
+    duplicate.__setstate__(response.__getstate__())  # Response's pickled state: the body is read, no socket
+    duplicate.headers = CaseInsensitiveDict(response.headers)
+    duplicate.cookies = response.cookies.copy()
+    duplicate.history = []
+    if response.request is not None:
+        duplicate.request = response.request.copy()
+        duplicate.request.headers.pop("Authorization", None)
+    return duplicate
+
+
+class SharedResponses:
+    """A sync's successful answers by URL, each fetched by whichever reader asks first.
+
+    fetch("…/projects/p1", reader=projects, send=…)           -> sends; keeps the answer
+    fetch("…/projects/p1", reader=project_transcripts, send=…) -> that answer; sends nothing
+    fetch("…/projects/p1", reader=projects, send=…)           -> sends again (projects had it)
+    """
+
+    def __init__(self, max_bytes: int = MAX_STORED_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._stored_bytes = 0
+        self._answers: Dict[str, _Answer] = {}
+        self._url_locks: Dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self._warned_full = False
+
+    def fetch(
+        self,
+        url: str,
+        reader: object,
+        send: Callable[[], Optional[requests.Response]],
+        is_success: Callable[[requests.Response], bool],
+    ) -> Optional[requests.Response]:
+        """The answer to GET `url` for `reader`: another reader's success, else `send()`'s."""
+        with self._lock_for(url):
+            with self._lock:
+                answer = self._answers.get(url)
+                unseen = answer is not None and reader not in answer.readers
+                if unseen:
+                    answer.readers.add(reader)
+            if unseen:
+                return _copy(answer.response)
+            response = send()
+            self._keep(url, reader, response, is_success)
+            return response
+
+    def _lock_for(self, url: str) -> threading.Lock:
+        with self._lock:
+            return self._url_locks.setdefault(url, threading.Lock())
+
+    def _keep(
+        self,
+        url: str,
+        reader: object,
+        response: Optional[requests.Response],
+        is_success: Callable[[requests.Response], bool],
+    ) -> None:
+        """The newest answer replaces the one before; a failure removes it."""
+        keep = response is not None and response.status_code == 200 and is_success(response)
+        size = len(response.content or b"") if keep else 0
+        with self._lock:
+            previous = self._answers.pop(url, None)
+            self._stored_bytes -= previous.size if previous else 0
+            if not keep:
+                return
+            if self._stored_bytes + size <= self._max_bytes:
+                self._answers[url] = _Answer(_copy(response), size, {reader})
+                self._stored_bytes += size
+                return
+            first_time_full, self._warned_full = not self._warned_full, True
+        if first_time_full:
+            logger.info(
+                f"Over {self._max_bytes // (1024 * 1024)} MB of project answers are kept for this sync; further "
+                "ones are not shared, so a second stream that needs one requests it again."
+            )
+
+@dataclass
+class SharedResponseRequester(Requester):
+    """Sends through `requester` (an HttpRequester, declared in full in the manifest), except when
+    another stream of this sync already had a successful answer to the same GET.
+
+    projects:            GET …/projects/p1  -> sent (with retries), its answer kept
+    project_transcripts: GET …/projects/p1  -> that answer, no request
+
+    A wrapper rather than an HttpRequester subclass: the CDK builds a custom component's fields
+    generically, and would drop what only it wires into an HttpRequester (request_headers, the
+    message repository, disabled retries in test reads).
+    """
+
+    requester: HttpRequester
+    config: Config
+    parameters: InitVar[Mapping[str, Any]]
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        self._responses = ReadContext.of(self).answers  # None: this read shares nothing, each GET is sent
+        self._reader = object()  # this stream's copy of the request, as the store tells readers apart
+
+    def send_request(
+        self,
+        stream_state: Optional[StreamState] = None,
+        stream_slice: Optional[StreamSlice] = None,
+        next_page_token: Optional[Mapping[str, Any]] = None,
+        path: Optional[str] = None,
+        request_headers: Optional[Mapping[str, Any]] = None,
+        request_params: Optional[Mapping[str, Any]] = None,
+        request_body_data: Optional[Union[Mapping[str, Any], str]] = None,
+        request_body_json: Optional[Mapping[str, Any]] = None,
+        log_formatter: Optional[Callable[[requests.Response], Any]] = None,
+    ) -> Optional[requests.Response]:
+        send = partial(
+            self.requester.send_request,
+            stream_state=stream_state,
+            stream_slice=stream_slice,
+            next_page_token=next_page_token,
+            path=path,
+            request_headers=request_headers,
+            request_params=request_params,
+            request_body_data=request_body_data,
+            request_body_json=request_body_json,
+            log_formatter=log_formatter,
+        )
+        if self._responses is None or self.requester.get_method() != HttpMethod.GET:
+            return send()
+        url = self.url_of(stream_state, stream_slice, next_page_token, path, request_params)
+        return self._responses.fetch(url, self._reader, send, self._is_success)
+
+    def url_of(
+        self,
+        stream_state: Optional[StreamState],
+        stream_slice: Optional[StreamSlice],
+        next_page_token: Optional[Mapping[str, Any]],
+        path: Optional[str] = None,
+        request_params: Optional[Mapping[str, Any]] = None,
+    ) -> str:
+        """The URL, query included, that HttpRequester.send_request would send for these arguments
+        (cdk_internals.url_of_request; unit_tests/test_shared_requester.py checks it against the URL sent)."""
+        return cdk_internals.url_of_request(self.requester, stream_state, stream_slice, next_page_token, path, request_params)
+
+    def _is_success(self, response: requests.Response) -> bool:
+        """What the error handler calls a success: never a body it would retry (unreadable_body)."""
+        handler = self.requester.error_handler
+        return handler is None or handler.interpret_response(response).response_action == ResponseAction.SUCCESS
+
+    # ------------------------------------------------------------ the rest is the wrapped requester's
+
+    def get_authenticator(self) -> DeclarativeAuthenticator:
+        return self.requester.get_authenticator()
+
+    def get_url(self, **kwargs: Any) -> str:
+        return self.requester.get_url(**kwargs)
+
+    def get_url_base(self, **kwargs: Any) -> str:
+        return self.requester.get_url_base(**kwargs)
+
+    def get_path(self, **kwargs: Any) -> str:
+        return self.requester.get_path(**kwargs)
+
+    def get_method(self) -> HttpMethod:
+        return self.requester.get_method()
+
+    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
+        return self.requester.get_request_params(**kwargs)
+
+    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_headers(**kwargs)
+
+    def get_request_body_data(self, **kwargs: Any) -> Union[Mapping[str, Any], str]:
+        return self.requester.get_request_body_data(**kwargs)
+
+    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
+        return self.requester.get_request_body_json(**kwargs)
+
+    @property
+    def exit_on_rate_limit(self) -> bool:
+        return self.requester.exit_on_rate_limit
+
+    @exit_on_rate_limit.setter
+    def exit_on_rate_limit(self, value: bool) -> None:
+        self.requester.exit_on_rate_limit = value

@@ -1,0 +1,229 @@
+"""Signals to Airbyte: what the user sees of a sync beside its records.
+
+- RateLimitStatus: a stream's STREAM_STATUS `RUNNING` with a `RATE_LIMITED` reason while it waits
+  for the rate limit, and until when.
+- ProgressLog: a progress line per stream every 30 seconds of a long sync.
+- deletion_marker: the record that tells a destination a record synced before is gone.
+
+Rate-limited statuses. The platform turns a stream's STREAM_STATUS `RUNNING` with a `RATE_LIMITED` reason into "rate
+limited by the source… resumes in …", using the reason's `quota_reset` (epoch ms), and clears it on
+the next `RUNNING` without a reason. The key pool (key_pool.py) calls `waiting` when a request
+must wait for a key and `flowing` when it goes out; this class sends at most one pair per stream
+per wait, only for a stream of the read's catalog, and only for a wait longer than
+ANNOUNCED_WAIT_SECONDS.
+
+    waiting("transcripts", 55.0) -> RUNNING, RATE_LIMITED, quota_reset = now + 55 s (in ms)
+    waiting("transcripts", 54.0) -> nothing: this wait is announced already
+    flowing("transcripts")       -> RUNNING, no reason
+    flowing("transcripts")       -> nothing
+
+Progress lines: records done of the total, requests used, time left. At 60 requests a minute per key, 20,000 transcripts take hours, so the log says every
+30 seconds how far each stream has come, counting what the responses show: a list page's
+`meta.total`, and each detail answered. One log serves one read (ReadContext, read_context.py).
+
+Deletion markers. Meetlog's lists name every record that still exists, so a record synced before and missing from a
+complete, settled read of its list was deleted (FetchPlan.deleted). Destinations learn it from the
+record's id with `_ab_cdc_deleted_at` set, which Append + Deduped applies as a delete.
+"""
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Collection, Deque, Dict, Optional
+
+import requests
+
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStreamStatus,
+    AirbyteStreamStatusReason,
+    AirbyteStreamStatusReasonType,
+    StreamDescriptor,
+    Type,
+)
+from airbyte_cdk.models.airbyte_protocol import AirbyteStreamStatusRateLimitedReason
+from airbyte_cdk.sources.message import MessageRepository
+from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
+
+from source_meetlog.core.timestamps import format_cursor_value
+
+logger = logging.getLogger("airbyte")
+
+# Waits of a few seconds are pacing, not news: the CDK pauses 1 s before every retry, and a paced
+# key sends about one request a second once its window is full. A wait shorter than this would
+# also be over before the platform shows it, and is within the 2 s that quota_reset may be off by.
+# Every wait for a key's 60 s window is far longer, so each is announced.
+ANNOUNCED_WAIT_SECONDS = 3.0
+
+
+class RateLimitStatus:
+    """Sends a stream's rate-limited status when its wait is long, and clears it when it ends."""
+
+    def __init__(
+        self,
+        message_repository: Optional[MessageRepository],
+        streams_read: Collection[str] = (),
+        threshold_seconds: float = ANNOUNCED_WAIT_SECONDS,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._repository = message_repository
+        self._read = frozenset(streams_read)
+        self._threshold = threshold_seconds
+        self._wall_clock = wall_clock
+        self._announced: set = set()
+        self._done: set = set()
+        self._lock = threading.Lock()
+
+    def stream_of(self, requester_name: Optional[str]) -> Optional[str]:
+        """The stream of the catalog a requester's wait belongs to, or None if it is not read (or done).
+
+        A requester is named by its stream's `$parameters.name`, hidden list streams included
+        (each stream's list carries its stream's name; the URL path is `parameters.path`).
+        """
+        with self._lock:
+            return requester_name if requester_name in self._read and requester_name not in self._done else None
+
+    def waiting(self, stream: Optional[str], seconds: float) -> None:
+        """A request of `stream` waits `seconds` for the pool: announce it if long and not announced."""
+        if self._repository is None or stream is None or seconds <= self._threshold:
+            return
+        with self._lock:
+            if stream in self._announced or stream in self._done:
+                return
+            self._announced.add(stream)
+        quota_reset = round((self._wall_clock() + seconds) * 1000)
+        reason = AirbyteStreamStatusReason(
+            type=AirbyteStreamStatusReasonType.RATE_LIMITED,
+            rate_limited=AirbyteStreamStatusRateLimitedReason(quota_reset=quota_reset),
+        )
+        self._send(stream, [reason])
+
+    def flowing(self, stream: Optional[str]) -> None:
+        """A request of `stream` went out: clear its announced wait, if any."""
+        if self._repository is None or stream is None:
+            return
+        with self._lock:
+            if stream not in self._announced:
+                return
+            self._announced.discard(stream)
+            if stream in self._done:
+                return
+        self._send(stream, None)
+
+    def stream_done(self, stream: str) -> None:
+        """The read reported `stream` complete or incomplete: nothing more is said about it."""
+        with self._lock:
+            self._done.add(stream)
+
+    def _send(self, stream: str, reasons) -> None:
+        self._repository.emit_message(
+            as_airbyte_message(StreamDescriptor(name=stream), AirbyteStreamStatus.RUNNING, reasons)
+        )
+
+
+# ------------------------------------------------------------------ progress lines
+
+INTERVAL_SECONDS = 30.0
+# "The last minute", a second long: a paced key sends its next burst 60.25 s after the previous
+# one (key_pool.py's window and margin), so a 60 s count, taken as that burst starts, would have
+# just lost the previous one and read "1 in the last minute; at most 1 h 29 min left".
+RATE_WINDOW_SECONDS = 61.0
+_EXPORT_PATH = re.compile(r"/api/v1/export/(?P<stream>[a-z_]+)(?P<detail>/[^/?]+)?/?$")
+
+
+@dataclass
+class StreamProgress:
+    total: Optional[int] = None
+    details_done: int = 0
+
+
+def format_duration(seconds: float) -> str:
+    """3725 -> '1 h 2 min'; 95 -> '2 min'; 20 -> 'under a minute'."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+class ProgressLog:
+    """Counts responses per stream and logs one line per stream at most every `interval` seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, interval: Optional[float] = None) -> None:
+        self._clock = clock
+        self._interval = INTERVAL_SECONDS if interval is None else interval
+        self._streams: Dict[str, StreamProgress] = {}
+        self._recent: Deque[float] = deque()
+        self._requests = 0
+        self._last_logged = clock()
+        self._lock = threading.Lock()
+
+    def count(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        match = _EXPORT_PATH.search(request.path_url.split("?", 1)[0]) if request.path_url else None
+        now = self._clock()
+        with self._lock:
+            self._requests += 1
+            self._recent.append(now)
+            while self._recent and self._recent[0] < now - RATE_WINDOW_SECONDS:
+                self._recent.popleft()
+            if match and response.status_code == 200:
+                progress = self._streams.setdefault(match["stream"], StreamProgress())
+                if match["detail"]:
+                    progress.details_done += 1
+                elif progress.total is None:
+                    progress.total = _meta_total(response)
+            due = now - self._last_logged >= self._interval
+            if due:
+                self._last_logged = now
+                lines = list(self._lines())
+        if due:
+            for line in lines:
+                logger.info(line)
+
+    def _lines(self):
+        rate = len(self._recent)  # requests in the last minute
+        for stream, progress in sorted(self._streams.items()):
+            line = f"Progress of '{stream}': {progress.details_done:,} records fetched"
+            if progress.total is not None:
+                line += f" of at most {progress.total:,} listed"
+            line += f"; {self._requests:,} requests so far in this sync, {rate} in the last minute"
+            if progress.total is not None and rate:
+                left = max(progress.total - progress.details_done, 0)
+                line += f"; at most {format_duration(left / rate * 60)} left at this rate"
+            yield line + "."
+
+
+def _meta_total(response: requests.Response) -> Optional[int]:
+    try:
+        total = response.json().get("meta", {}).get("total")
+    except (ValueError, AttributeError):
+        return None
+    return total if isinstance(total, int) else None
+
+
+# ------------------------------------------------------------------ deletion markers
+
+DELETED_AT_FIELD = "_ab_cdc_deleted_at"
+
+
+def deletion_marker(stream: str, record_id: str, cursor_field: str, now: Optional[datetime] = None) -> AirbyteMessage:
+    """A record message that tells a destination `record_id` is gone.
+
+    Its cursor field holds the moment the deletion was noticed: deduplication keeps the version with
+    the highest cursor, and a marker must outrank the last version synced for the delete to apply.
+    """
+    now = now or datetime.now(timezone.utc)
+    moment = format_cursor_value(now)
+    return AirbyteMessage(
+        type=Type.RECORD,
+        record=AirbyteRecordMessage(
+            stream=stream,
+            data={"id": record_id, cursor_field: moment, DELETED_AT_FIELD: moment},
+            emitted_at=int(now.timestamp() * 1000),
+        ),
+    )
