@@ -591,6 +591,21 @@ def test_reports_can_be_added_updated_and_deleted(server, key):
     assert added["id"] not in get(server, f"{TRANSCRIPTS}/{transcript_id}", key).json()["report_ids"]
 
 
+def test_given_a_generic_transcript_and_report_when_renamed_then_only_the_title_or_template_name_changes(server, key):
+    """update_transcript(id, title=...) would change a generic text too: it is made from the title."""
+    transcript = server.dataset.transcripts()[-1]["id"]
+    report = server.dataset.transcript_detail(transcript)["report_ids"][0]
+    before = {"t": server.dataset.transcript_detail(transcript), "r": server.dataset.report_detail(report)}
+
+    server.rename_transcript(transcript, "Переименовано ✏️")
+    server.retitle_report(report, "Протокол v2")
+
+    assert get(server, f"{TRANSCRIPTS}/{transcript}", key).json() == {**before["t"], "title": "Переименовано ✏️"}
+    assert get(server, f"{REPORTS}/{report}", key).json() == {**before["r"], "template_name": "Протокол v2"}
+    assert get(server, TRANSCRIPTS, key).json()["items"][-1]["title"] == "Переименовано ✏️"
+    assert next(r for r in all_pages(server, REPORTS, key) if r["id"] == report)["template_name"] == "Протокол v2"
+
+
 def test_project_edits_bump_updated_at(server, key):
     project = server.add_project(name="Новый проект", created_at="2026-06-01T00:00:00Z")
     assert project["updated_at"] == project["created_at"] == "2026-06-01T00:00:00Z"

@@ -161,9 +161,11 @@ class MeetlogServer:
 
     add_transcript = _dataset_method("add_transcript")
     update_transcript = _dataset_method("update_transcript")
+    rename_transcript = _dataset_method("rename_transcript")
     delete_transcript = _dataset_method("delete_transcript")
     add_report = _dataset_method("add_report")
     update_report = _dataset_method("update_report")
+    retitle_report = _dataset_method("retitle_report")
     delete_report = _dataset_method("delete_report")
     add_project = _dataset_method("add_project")
     update_project = _dataset_method("update_project")
