@@ -3,6 +3,7 @@ connector test built on it would prove the wrong thing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import subprocess
@@ -289,6 +290,92 @@ def test_reports_order_is_configurable_and_stable(order):
         assert first not in (newest, newest[::-1])
 
 
+# ---- messy data: records that stay processing ---------------------------------------------------
+
+MESSY = dict(transcripts=230, reports_per_transcript=1, projects=12)
+
+
+def _processing_places(items):
+    return [place for place, item in enumerate(items) if item["status"] == "processing"]
+
+
+def _digest(dataset):
+    """Every detail of both accounts, hashed: equal digests, equal data."""
+    blob = json.dumps([dataset.details(resource, account) for account in ("acme", "other")
+                       for resource in ("transcripts", "reports", "projects")], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("sizes, digest", [
+    ({}, "f45da61863299617"),
+    (MESSY, "3c16cc599f2e8ce4"),
+    ({"transcripts": 60, "seed": 5}, "e71a310349fbb4f5"),
+])
+def test_given_no_stuck_option_when_built_then_the_data_are_exactly_those_built_before_the_option_existed(sizes, digest):
+    """The digests were taken from build_dataset before stuck_every existed: many tests pin those data."""
+    assert _digest(build_dataset(**sizes)) == digest
+    assert _digest(build_dataset(**sizes, stuck_every=None, stuck_reports_every=None)) == digest
+
+
+def test_given_stuck_every_7_when_230_transcripts_are_built_then_one_in_each_run_of_7_is_processing_with_nothing_filled():
+    """230 transcripts are 33 runs of 7 (the last one of 6): the first run is the hand-shaped edge cases,
+    whose own processing transcript (index 1) is its pick, and every other run has one: 33 in all."""
+    dataset = build_dataset(**MESSY, stuck_every=7)
+
+    items = dataset.transcripts()
+    places = _processing_places(items)
+    assert len(places) == 33 and places[0] == 1
+    assert [place // 7 for place in places] == list(range(33)), "one in each run of 7, newest to oldest"
+    for place in places:
+        detail = dataset.transcript_detail(items[place]["id"])
+        assert (detail["text"], detail["summary"], detail["report_ids"]) == (None, None, [])
+
+
+def test_given_stuck_every_7_then_processing_transcripts_reach_from_the_first_list_page_to_the_last():
+    """Pages of 100: about 14 on page 1, 14 on page 2, 5 on page 3; the oldest is among the last 7."""
+    places = _processing_places(build_dataset(**MESSY, stuck_every=7).transcripts())
+
+    per_page = [sum(1 for place in places if place // 100 == page) for page in range(3)]
+    assert all(13 <= count <= 15 for count in per_page[:2]) and per_page[2] >= 4, per_page
+    assert places[-1] >= 230 - 7 and max(b - a for a, b in zip(places, places[1:])) <= 2 * 7 - 1
+
+
+def test_given_stuck_reports_every_10_then_one_generic_report_in_each_run_of_10_is_processing_with_null_content():
+    """197 completed transcripts, one report each: 20 runs of 10, one pick each, plus index 0's own
+    processing report; the other reports stay completed."""
+    dataset = build_dataset(**MESSY, stuck_every=7, stuck_reports_every=10)
+
+    reports = [dataset.report_detail(r["id"]) for r in dataset.reports()]
+    processing = [r for r in reports if r["status"] == "processing"]
+    assert len(reports) == 197 and len(processing) == 20 + 1
+    assert all(r["content"] is None for r in processing)
+    assert all(r["content"] for r in reports if r["status"] == "completed")
+    places = _processing_places(reports)
+    assert places[-1] >= 197 - 10 * 2 and max(b - a for a, b in zip(places, places[1:])) <= 2 * 10 - 1
+
+
+def test_given_stuck_options_then_the_same_seed_stucks_the_same_records_and_changes_nothing_else():
+    plain = build_dataset(**MESSY)
+    messy = build_dataset(**MESSY, stuck_every=7, stuck_reports_every=10)
+
+    assert _digest(messy) == _digest(build_dataset(**MESSY, stuck_every=7, stuck_reports_every=10))
+    assert _processing_places(messy.transcripts()) != _processing_places(
+        build_dataset(**MESSY, seed=1, stuck_every=7).transcripts())
+    stuck = {t["id"] for t in messy.transcripts() if t["status"] == "processing"}
+    for before, after in zip(plain.transcripts(), messy.transcripts()):
+        assert after == (before if after["id"] not in stuck else {**before, "status": "processing"})
+    kept_reports = {r["id"]: r for r in plain.reports() if r["transcription_id"] not in stuck}
+    assert {r["id"] for r in messy.reports()} == set(kept_reports)
+    assert all(r == {**kept_reports[r["id"]], "status": r["status"]} for r in messy.reports())
+    assert messy.projects() == plain.projects() and messy.details("projects", "other") == plain.details("projects", "other")
+
+
+@pytest.mark.parametrize("every", [0, -1, 2.5, "7", True])
+def test_given_a_stuck_every_that_is_not_a_whole_number_of_at_least_1_then_build_dataset_refuses_it(every):
+    with pytest.raises(ValueError, match="stuck every"):
+        build_dataset(stuck_every=every)
+
+
 # ---- rate limit ------------------------------------------------------------------------------
 
 
@@ -502,6 +589,21 @@ def test_reports_can_be_added_updated_and_deleted(server, key):
     server.delete_report(added["id"])
     assert get(server, f"{REPORTS}/{added['id']}", key).status_code == 404
     assert added["id"] not in get(server, f"{TRANSCRIPTS}/{transcript_id}", key).json()["report_ids"]
+
+
+def test_given_a_generic_transcript_and_report_when_renamed_then_only_the_title_or_template_name_changes(server, key):
+    """update_transcript(id, title=...) would change a generic text too: it is made from the title."""
+    transcript = server.dataset.transcripts()[-1]["id"]
+    report = server.dataset.transcript_detail(transcript)["report_ids"][0]
+    before = {"t": server.dataset.transcript_detail(transcript), "r": server.dataset.report_detail(report)}
+
+    server.rename_transcript(transcript, "Переименовано ✏️")
+    server.retitle_report(report, "Протокол v2")
+
+    assert get(server, f"{TRANSCRIPTS}/{transcript}", key).json() == {**before["t"], "title": "Переименовано ✏️"}
+    assert get(server, f"{REPORTS}/{report}", key).json() == {**before["r"], "template_name": "Протокол v2"}
+    assert get(server, TRANSCRIPTS, key).json()["items"][-1]["title"] == "Переименовано ✏️"
+    assert next(r for r in all_pages(server, REPORTS, key) if r["id"] == report)["template_name"] == "Протокол v2"
 
 
 def test_project_edits_bump_updated_at(server, key):

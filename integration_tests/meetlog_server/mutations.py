@@ -116,6 +116,13 @@ class DatasetMutations:
             self._apply(self._transcripts[id], changes)
             return self.transcript_detail(id)
 
+    def rename_transcript(self, id: str, title: str) -> dict:
+        """A new title and nothing else. update_transcript(id, title=...) would change a generic
+        transcript's text and summary too: they are made from the title when asked for."""
+        with self._lock:
+            before = self.transcript_detail(id)
+            return self.update_transcript(id, title=title, text=before["text"], summary=before["summary"])
+
     def update_report(self, id: str, **changes) -> dict:
         with self._lock:
             report = self._reports[id]
@@ -125,6 +132,12 @@ class DatasetMutations:
                 self._report_ids_by_transcript[old_parent].remove(id)
                 self._report_ids_by_transcript.setdefault(report.transcription_id, []).append(id)
             return self.report_detail(id)
+
+    def retitle_report(self, id: str, template_name: str) -> dict:
+        """A new template_name and nothing else (a generic report's content is made from it when asked for)."""
+        with self._lock:
+            before = self.report_detail(id)
+            return self.update_report(id, template_name=template_name, content=before["content"])
 
     def update_project(self, id: str, **changes) -> dict:
         """Bumps updated_at to now unless the changes set it."""

@@ -11,6 +11,12 @@ Every other transcript is generic. Each completed transcript gets `reports_per_t
 the first auto-generated and the rest not. Projects take transcripts round-robin, except the last
 project (when there are two or more), which stays empty; project 1 has a null description.
 
+Messy data, for tests of change detection (off by default, so the default data stay as they are):
+`stuck_every=N` leaves about one transcript in N `processing` for good (text and summary null, no
+reports): one in each run of N consecutive transcripts, newest to oldest, at a place drawn from
+`seed`, so they are spread over every age; the hand-shaped edge cases (0-6) keep their shape.
+`stuck_reports_every=M` does the same to about one generic report in M (content null).
+
 Records are slotted dataclasses whose generic text is made only when a detail is asked for
 (records.GENERATED), so 20,000 transcripts and 40,000 reports build in about a second and ~25 MB.
 """
@@ -38,22 +44,60 @@ OTHER_ACCOUNT = "other"
 NEWEST_TRANSCRIPT_AT = datetime(2026, 5, 8, 9, 14, 22, tzinfo=timezone.utc)  # the doc's example
 FIRST_PROJECT_AT = datetime(2026, 4, 1, 10, 0, 0, tzinfo=timezone.utc)
 TEMPLATE_CODES = tuple(REPORT_TEMPLATES)
+EDGE_CASES = frozenset(range(7))  # the hand-shaped transcripts, by index
 
 
-def build_dataset(transcripts: int = 7, reports_per_transcript: int = 2, projects: int = 3, seed: int = 0) -> Dataset:
-    """acme's `transcripts` (edge cases first, see above) and their reports and projects, plus "other"'s."""
+class OneInEvery:
+    """`index in OneInEvery(7, seed, "transcripts")`: one index in each run of 7 (0-6, 7-13, ...), at a
+    place drawn from (seed, name), so the picks are spread evenly and are the same on every build.
+    Indices in `keep` are never picked; a run made only of them has no pick. `every=None`: none."""
+
+    def __init__(self, every: int | None, seed: int, name: str, keep: frozenset = frozenset()):
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"stuck every {every!r}: a whole number of at least 1, or None")
+        self._every, self._keep = every, keep
+        self._rng = random.Random(f"{name}:{seed}:{every}")  # not build_dataset's rng: the rest stays as it was
+        self._picks: list[int | None] = []
+
+    def __contains__(self, index: int) -> bool:
+        if self._every is None:
+            return False
+        run = index // self._every
+        while len(self._picks) <= run:
+            start = len(self._picks) * self._every
+            candidates = [i for i in range(start, start + self._every) if i not in self._keep]
+            self._picks.append(self._rng.choice(candidates) if candidates else None)
+        return self._picks[run] == index
+
+
+def build_dataset(transcripts: int = 7, reports_per_transcript: int = 2, projects: int = 3, seed: int = 0, *,
+                  stuck_every: int | None = None, stuck_reports_every: int | None = None) -> Dataset:
+    """acme's `transcripts` (edge cases first, see above) and their reports and projects, plus "other"'s.
+
+    stuck_every / stuck_reports_every: about one transcript / generic report in N stays `processing`.
+    """
     rng = random.Random(seed)
+    stuck_transcripts = OneInEvery(stuck_every, seed, "transcripts", keep=EDGE_CASES)
+    stuck_reports = OneInEvery(stuck_reports_every, seed, "reports")
     transcript_records, report_records = [], []
     members: dict[int, list[str]] = {k: [] for k in range(projects)}
     empty_project = projects - 1 if projects >= 2 else None
     created = NEWEST_TRANSCRIPT_AT
+    generic_reports = 0
     for index in range(transcripts):
         if index > 0 and index != 6:  # 6 shares 5's created_at
             created -= timedelta(seconds=rng.randint(20 * 60, 3 * 3600))
         transcript = _transcript(index, created, rng, seed)
+        if index in stuck_transcripts:
+            transcript.status, transcript.text, transcript.summary = "processing", None, None
         transcript_records.append(transcript)
         if transcript.status == "completed":
-            report_records += _reports(transcript, created, index, reports_per_transcript, seed)
+            reports = _reports(transcript, created, index, reports_per_transcript, seed)
+            for report in reports[:reports_per_transcript]:  # the generic ones, not index 0's extra
+                generic_reports += 1
+                if generic_reports - 1 in stuck_reports:
+                    report.status, report.content = "processing", None
+            report_records += reports
         if projects and index % projects != empty_project:
             members[index % projects].append(transcript.id)
     dataset = Dataset(seed=seed)
