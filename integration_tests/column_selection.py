@@ -33,12 +33,17 @@ ISSUE_SIZES = {"transcripts": 230, "reports": 140, "projects": 12}
 # ------------------------------------------------------------------------------------ the issue's data set
 
 
-def issue_dataset() -> Dataset:
-    """230 transcripts, 140 reports, 12 projects, as in issue #20: build_dataset's (edge cases, nulls:
-    a transcript processing, one failed, source_url null on every third, a report processing, a
-    project without description) with its 229 reports trimmed to the 140 newest."""
-    dataset = build_dataset(transcripts=ISSUE_SIZES["transcripts"], reports_per_transcript=1, projects=ISSUE_SIZES["projects"])
-    for report in dataset.list_items("reports")[ISSUE_SIZES["reports"]:]:  # newest first: the oldest go
+def issue_dataset(transcripts: int = ISSUE_SIZES["transcripts"], reports: int = ISSUE_SIZES["reports"],
+                  projects: int = ISSUE_SIZES["projects"]) -> Dataset:
+    """230 transcripts, 140 reports, 12 projects by default, as in issue #20: build_dataset's (edge
+    cases, nulls: a transcript processing, one failed, source_url null on every third, a report
+    processing, a project without description), its reports trimmed to the `reports` newest (of 229
+    at one report a completed transcript). Other sizes for the benchmark; at most about 10 reports a
+    transcript."""
+    completed = max(1, transcripts - 2)  # build_dataset's transcripts 1 (processing) and 4 (failed) have none
+    per_transcript = max(1, math.ceil(reports / completed))
+    dataset = build_dataset(transcripts=transcripts, reports_per_transcript=per_transcript, projects=projects)
+    for report in dataset.list_items("reports")[reports:]:  # newest first: the oldest go
         dataset.delete_report(report["id"])
     return dataset
 
