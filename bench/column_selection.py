@@ -18,7 +18,6 @@ second incremental sync with nothing changed, all columns against list columns o
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
 from pathlib import Path
 from typing import Dict

@@ -38,7 +38,6 @@ DETAIL_ONLY: Dict[str, tuple] = {
     # Every row of project_transcripts comes from a project's detail: selected at all, it needs them.
     "project_transcripts": (),
 }
-EVERY_COLUMN = None  # a selection of None: field selection off, the entry goes as discovered
 
 
 class PlatformRefusal(ValueError):
