@@ -51,7 +51,6 @@ def detail_cursor(source):
 
 def test_the_declarative_source_keeps_its_concurrent_source_config_and_message_repository(source):
     concurrent_source = require(source, "_concurrent_source", ConcurrentSource)
-    require(source, "_config", dict)
     require(source, "_message_repository")
     require(concurrent_source, "_threadpool", ThreadPoolManager)
 

@@ -95,3 +95,30 @@ def test_a_source_hands_its_read_queues_message_repository_to_the_context():
     from source_meetlog.cdk_internals import read_message_repository
 
     assert isinstance(read_message_repository(SourceMeetlog(config={"api_key": KEYS[0]})), ConcurrentMessageRepository)
+
+
+def test_a_read_parses_the_config_once_and_makes_one_key_pool(monkeypatch):
+    """source.py parses the config when the source is made; every component then takes it from the read."""
+    from airbyte_cdk.models import SyncMode
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+    from airbyte_cdk.test.entrypoint_wrapper import read
+    from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
+
+    import source_meetlog.source as source_module
+    from source_meetlog.core.config import MeetlogConfig
+
+    parsed, pools = [], []
+    real_init, real_pool = MeetlogConfig.__init__, source_module.KeyPool
+    monkeypatch.setattr(MeetlogConfig, "__init__", lambda self, *a, **k: parsed.append(a or k) or real_init(self, *a, **k))
+    monkeypatch.setattr(source_module, "KeyPool", lambda *args, **kwargs: pools.append(args) or real_pool(*args, **kwargs))
+    config = {"api_key": ",".join(KEYS)}
+    catalog = CatalogBuilder().with_stream("transcripts", SyncMode.full_refresh).with_stream("reports", SyncMode.full_refresh).build()
+    empty = '{"items": [], "meta": {"page": 1, "page_size": 100, "total": 0, "total_pages": 0}}'
+    with HttpMocker() as http:
+        for stream in ("transcripts", "reports"):
+            http.get(HttpRequest(f"https://meetlog.ru/api/v1/export/{stream}", query_params={"page_size": "100"}), HttpResponse(empty))
+        output = read(SourceMeetlog(catalog=catalog, config=config), config, catalog)
+
+    assert output.errors == []
+    assert len(parsed) == 1, "one parse for the whole read: not per command, not per requester"
+    assert len(pools) == 1, "one key pool for every requester of the read"
