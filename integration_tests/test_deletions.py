@@ -15,6 +15,7 @@ from airbyte_cdk.models import AirbyteStateMessageSerializer, SyncMode
 
 from integration_tests.harness import STREAMS, Sync, config_for, run_sync
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
+from source_meetlog.core.list_state import Table
 
 INCREMENTAL = SyncMode.incremental
 CURSORS = {"transcripts": "created_at", "reports": "created_at", "projects": "updated_at"}
@@ -38,6 +39,13 @@ def markers(sync: Sync, stream: str) -> List[dict]:
     return [r for r in sync.records(stream) if r.get("_ab_cdc_deleted_at")]
 
 
+def remembered_by_id(sync: Sync) -> Dict[str, bool]:
+    """Each stream: whether its state names the records sent by their ids (what deletion markers need),
+    rather than by 4-byte hashes."""
+    lists = {m.stream.stream_descriptor.name: m.stream.stream_state.parent_state for m in sync.state}
+    return {stream: Table.decoded(next(iter(lists[stream].values()))["sent"]).by_id for stream in lists}
+
+
 def test_given_records_deleted_between_two_syncs_then_the_second_sends_one_marker_each_and_no_detail_request(
     server, config
 ):
@@ -55,8 +63,12 @@ def test_given_records_deleted_between_two_syncs_then_the_second_sends_one_marke
         sent = markers(second, stream)
         assert sorted(m["id"] for m in sent) == sorted(gone[stream]), stream
         assert all(m["_ab_cdc_deleted_at"] == m[cursor_field] for m in sent)
-        assert sent == second.records(stream), "nothing but the markers: no other record changed"
-    assert sorted(r.path for r in second.requests) == sorted(f"/api/v1/export/{s}" for s in CURSORS)
+    assert second.records("reports") == markers(second, "reports") and second.records("projects") == markers(second, "projects")
+    [transcript] = [r for r in second.records("transcripts") if not r.get("_ab_cdc_deleted_at")]
+    assert transcript == server.dataset.transcript_detail(transcript["id"]), "sent again with its report_ids as they are now"
+    assert sorted(r.path for r in second.requests) == sorted(
+        [f"/api/v1/export/{s}" for s in CURSORS] + [f"/api/v1/export/transcripts/{transcript['id']}"]
+    ), "the lists, and the one transcript whose report was deleted"
 
 
 def test_given_deletions_already_sent_when_synced_again_then_no_marker_is_sent_twice(server, config):
@@ -89,16 +101,16 @@ def test_given_reconcile_deletions_off_then_no_marker_and_no_id_in_the_state(ser
     second = run_sync(server, config, mode=INCREMENTAL, state=first.state)
 
     assert second.output.records == []
-    assert "synced_ids" not in saved_state(first) + saved_state(second)
+    assert not any({**remembered_by_id(first), **remembered_by_id(second)}.values()), "hashes only: no id in the state"
 
 
 def test_given_reconcile_deletions_turned_off_then_the_ids_leave_the_state(server, config):
     first = run_sync(server, config, mode=INCREMENTAL)
-    assert saved_state(first).count('"synced_ids":') == len(CURSORS)
+    assert remembered_by_id(first) == {stream: True for stream in CURSORS}
 
     second = run_sync(server, {**config, "reconcile_deletions": False}, mode=INCREMENTAL, state=first.state)
 
-    assert "synced_ids" not in saved_state(second)
+    assert remembered_by_id(second) == {stream: False for stream in CURSORS}
 
 
 def test_given_a_changed_start_date_then_records_before_it_are_not_called_deleted(server, config):

@@ -48,7 +48,7 @@ def test_given_a_total_on_a_page_boundary_when_read_then_paging_stops_from_meta_
     transcripts, expected_pages
 ):
     """The list's strategy stops at meta.page >= meta.total_pages. 200 items: page 2 >= 2 stops; no page 3.
-    manifest: `class_name: source_meetlog.components.list_pages.NewestFirstPagination`
+    manifest: `cursor_value: "{{ response.meta.page + 1 }}"`
     """
     with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=0, projects=0),
                        requests_per_window=None) as server:

@@ -115,7 +115,7 @@ def test_given_a_quote_the_manifest_lacks_then_the_failure_names_the_file_the_li
     written.write_text(
         'def test_x():\n'
         '    """Retried.\n'
-        '    manifest: `action: RETRY`, `stop_condition: "{{ response.meta.page >= 3 }}"`, `max_retries: 5`\n'
+        '    manifest: `action: RETRY`, `stop_condition: "{{ response.meta.page >= 3 }}"`, `max_retries: 7`\n'
         '    """\n'
         '    # manifest: `http_codes: [401]`, and an open `quote\n'
     )
@@ -124,6 +124,6 @@ def test_given_a_quote_the_manifest_lacks_then_the_failure_names_the_file_the_li
 
     assert problems == [
         f'{written}:3: `stop_condition: "{{{{ response.meta.page >= 3 }}}}"` is not in source_meetlog/manifest.yaml',
-        f"{written}:3: `max_retries: 5` is not in source_meetlog/manifest.yaml",
+        f"{written}:3: `max_retries: 7` is not in source_meetlog/manifest.yaml",
         f"{written}:5: a marked line needs whole quotes in backticks: '# manifest: `http_codes: [401]`, and an open `quote'",
     ]

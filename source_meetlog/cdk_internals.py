@@ -81,16 +81,16 @@ def bound_partition_cursors(streams: Iterable[Any]) -> None:
             cursor.DEFAULT_MAX_PARTITIONS_NUMBER = KEPT_PARTITION_CURSORS
 
 
-def checkpoint_every_page(streams: Iterable[Any]) -> None:
-    """A state message each time a detail stream's committed list state moves (once per list page),
-    not at most every 600 s: at 60 requests a minute that is up to 600 details an interrupted sync
-    would fetch again.
+def checkpoint_as_records_are_sent(streams: Iterable[Any]) -> None:
+    """A state message as soon as a detail stream's committed list state has moved (it moves with
+    each record sent) and the plan's state budget has room, not at most every 600 s: at 60 requests
+    a minute that is up to 600 details an interrupted sync would fetch again.
 
     A missing setting: ConcurrentPerPartitionCursor asks its _throttle_state_message whether to emit
     (a time) or not (None), hard-wired to 600 s, and replaces _parent_state with a new object each
     time its committed parent state moves (declarative/incremental/concurrent_partition_cursor.py).
-    Its _partition_router is our ChangedRecordsPartitionRouter, whose worth_a_checkpoint keeps a
-    state of every synced id (reconcile_deletions) from outweighing the records.
+    Its _partition_router is our ChangedRecordsPartitionRouter, which asks the plan whether a
+    checkpoint is due (core/fetch_plan.py: all state messages within 5% of the record bytes).
     """
     for cursor in _per_partition_cursors(streams):
         _emit_when_the_parent_state_moves(cursor)
@@ -98,14 +98,15 @@ def checkpoint_every_page(streams: Iterable[Any]) -> None:
 
 def _emit_when_the_parent_state_moves(cursor: ConcurrentPerPartitionCursor) -> None:
     ten_minute_throttle = _private(cursor, "_throttle_state_message")
-    worth_it = getattr(_private(cursor, "_partition_router"), "worth_a_checkpoint", lambda: True)
+    router = _private(cursor, "_partition_router")
     _private(cursor, "_parent_state")
     last_sent: List[Optional[object]] = [None]
 
     def emit_on_each_new_parent_state() -> Optional[float]:
         parent_state = cursor._parent_state
-        if parent_state is not None and parent_state is not last_sent[0] and worth_it():
+        if parent_state is not None and parent_state is not last_sent[0] and router.checkpoint_is_due():
             last_sent[0] = parent_state
+            router.checkpointed()
             return time.time()
         return ten_minute_throttle()
 

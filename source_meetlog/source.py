@@ -9,7 +9,6 @@ from airbyte_cdk.models import (
     AirbyteConnectionStatus,
     AirbyteMessage,
     AirbyteStateMessage,
-    AirbyteStateMessageSerializer,
     AirbyteStreamStatus,
     ConfiguredAirbyteCatalog,
     Status,
@@ -27,8 +26,7 @@ from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.shared_answers import SharedResponses
 from source_meetlog.components.signals import DELETED_AT_FIELD, ProgressLog, RateLimitStatus
 from source_meetlog.core.config import ConfigError, MeetlogConfig, parse_config, register_key_secrets
-from source_meetlog.core.links import ReportLinks
-from source_meetlog.core.list_state import ListState
+from source_meetlog.core.selection import list_only_streams
 
 
 class SourceMeetlog(YamlDeclarativeSource):
@@ -85,39 +83,29 @@ class SourceMeetlog(YamlDeclarativeSource):
 
     def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
         # Each read builds its streams once: the components built here share one ReadContext (config,
-        # key pool, progress, answers, rate-limit statuses), which goes with the read.
+        # key pool, progress, answers, rate-limit statuses, what the catalog selected), which goes with the read.
         parsed = self._config_of(config)
         catalog, _ = self._reading
-        status = RateLimitStatus(cdk_internals.read_message_repository(self),
-                                 {s.stream.name for s in catalog.streams} if catalog else ())  # whose waits are announced
+        configured = {s.stream.name: s for s in catalog.streams} if catalog else {}
+        list_only = list_only_streams({name: (s.stream.json_schema or {}).get("properties") or None
+                                       for name, s in configured.items()})
+        status = RateLimitStatus(cdk_internals.read_message_repository(self), set(configured))  # whose waits are announced
         self._read = ReadContext(
             config=parsed,
             key_pool=KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status),
             progress=ProgressLog(),
             status=status,
             answers=SharedResponses(),
-            report_links=self._report_links(),
+            list_only=list_only,
+            # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
+            links_reports="reports" in configured and "transcripts" not in list_only
+            and configured.get("transcripts") is not None and configured["transcripts"].sync_mode == SyncMode.incremental,
         )
         with self._read.bound():
             streams = super().streams(config)
-        cdk_internals.checkpoint_every_page(streams)
+        cdk_internals.checkpoint_as_records_are_sent(streams)
         cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
         return streams
-
-    def _report_links(self) -> Optional[ReportLinks]:
-        """Transcripts relinked to their new reports only when this read syncs both, transcripts
-        incrementally (a full refresh fetches every transcript anyway): core/links.py."""
-        catalog, state = self._reading
-        modes = {s.stream.name: s.sync_mode for s in catalog.streams} if catalog else {}
-        if modes.get("transcripts") != SyncMode.incremental or "reports" not in modes:
-            return None
-        carried_over = ()
-        for message in state or ():
-            saved = AirbyteStateMessageSerializer.dump(message).get("stream") or {}
-            if saved.get("stream_descriptor", {}).get("name") == "reports":
-                list_state = ((saved.get("stream_state") or {}).get("parent_state") or {}).get("reports_list")
-                carried_over = ListState.read(list_state, "created_at").relink
-        return ReportLinks(carried_over)
 
     def read(
         self,

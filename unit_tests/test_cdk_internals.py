@@ -66,12 +66,12 @@ def test_the_partition_cursor_keeps_its_throttle_parent_state_router_and_partiti
     require(detail_cursor, "_throttle_state_message")
     require(detail_cursor, "_parent_state")
     router = require(detail_cursor, "_partition_router")
-    assert hasattr(router, "worth_a_checkpoint"), "the router ConcurrentPerPartitionCursor holds is ours"
-    assert detail_cursor._throttle_state_message.__name__ == "emit_on_each_new_parent_state", "checkpoint_every_page took effect"
+    assert hasattr(router, "checkpoint_is_due"), "the router ConcurrentPerPartitionCursor holds is ours"
+    assert detail_cursor._throttle_state_message.__name__ == "emit_on_each_new_parent_state", "checkpoint_as_records_are_sent took effect"
 
 
 def test_the_list_cursor_keeps_its_message_repository(detail_cursor):
-    [parent_config] = detail_cursor._partition_router.parent_stream_configs
+    parent_config, *_ = detail_cursor._partition_router.parent_stream_configs  # the stream's own list first
     list_cursor = parent_config.stream.cursor
     assert isinstance(list_cursor, ConcurrentCursor), f"airbyte-cdk {CDK_VERSION}: {type(list_cursor).__name__}"
     require(list_cursor, "_message_repository")

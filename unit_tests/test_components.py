@@ -1,5 +1,5 @@
-"""The small components on their own: the transcripts paginator, the list extractor, the checkpoint rule
-and the state migration, with plain inputs."""
+"""The small components on their own: the list extractor, the checkpoint rule and the state migration,
+with plain inputs. (Where the newest-first list stops paging is the plan's call: test_fetch_plan.py.)"""
 
 import json
 from types import SimpleNamespace
@@ -8,13 +8,14 @@ import requests
 
 from source_meetlog import cdk_internals
 from source_meetlog.components.list_pages import (
+    LAST_ON_PAGE_FIELD,
     LIST_PAGE_FIELD,
     LIST_PAGES_FIELD,
     LIST_TOTAL_FIELD,
     PAGE_WITHOUT_ITEMS,
     ListPageExtractor,
+    without_list_fields,
 )
-from source_meetlog.components.list_pages import NewestFirstPagination
 from source_meetlog.components.state_migration import RestartOnUnreadableState
 
 
@@ -30,35 +31,6 @@ def page(number: int, of: int, *created_at: str) -> requests.Response:
     return response({"items": items, "meta": {"page": number, "page_size": 100, "total": 100 * of, "total_pages": of}})
 
 
-# ------------------------------------------------------------------ NewestFirstPagination
-
-
-def paginator(**config) -> NewestFirstPagination:
-    return NewestFirstPagination(config=config, parameters={"cursor_field": "created_at"})
-
-
-def test_given_a_page_ending_before_the_cursor_in_newest_first_order_then_paging_stops():
-    token = paginator().next_page_token(page(1, 3, "2026-05-08T10:05:00Z", "2026-05-08T09:58:00Z"), 2, None,
-                                        stream_slice={"start_time": "2026-05-08T10:00:00Z"})
-    assert token is None
-
-
-def test_given_a_page_out_of_order_then_the_list_is_read_on():
-    token = paginator().next_page_token(page(1, 3, "2026-05-08T09:58:00Z", "2026-05-08T10:05:00Z"), 2, None,
-                                        stream_slice={"start_time": "2026-05-08T10:00:00Z"})
-    assert token == 2
-
-
-def test_given_the_last_page_per_meta_then_no_next_page():
-    assert paginator().next_page_token(page(3, 3, "2026-05-08T10:05:00Z"), 1, None, stream_slice={}) is None
-
-
-def test_given_reconcile_deletions_then_the_list_is_read_to_its_end_whatever_the_cursor():
-    token = paginator(reconcile_deletions=True).next_page_token(
-        page(1, 3, "2026-05-08T10:05:00Z", "2026-05-08T09:58:00Z"), 2, None, stream_slice={"start_time": "2026-05-08T10:00:00Z"})
-    assert token == 2
-
-
 # ------------------------------------------------------------------ ListPageExtractor
 
 
@@ -66,6 +38,14 @@ def test_given_a_page_then_each_item_carries_the_total_and_its_page():
     extractor = ListPageExtractor(config={}, parameters={})
     [item] = list(extractor.extract_records(page(2, 3, "2026-05-08T10:05:00Z")))
     assert (item[LIST_TOTAL_FIELD], item[LIST_PAGE_FIELD], item[LIST_PAGES_FIELD]) == (300, 2, 3)
+
+
+def test_given_a_page_then_only_its_last_item_says_so_and_the_marks_come_off_again():
+    """The router may stop reading at the end of a page, before the next one is requested."""
+    extractor = ListPageExtractor(config={}, parameters={})
+    items = list(extractor.extract_records(page(1, 3, "2026-05-08T10:05:00Z", "2026-05-08T10:01:00Z")))
+    assert [item[LAST_ON_PAGE_FIELD] for item in items] == [False, True]
+    assert without_list_fields(items[1]) == {"id": "1", "created_at": "2026-05-08T10:01:00Z"}
 
 
 def test_given_a_page_without_items_although_records_are_promised_then_one_marker_says_so():
@@ -82,17 +62,19 @@ def test_given_an_empty_list_then_nothing_is_extracted():
 # ------------------------------------------------------------------ the checkpoint rule (cdk_internals)
 
 
-def fake_cursor(worth_it=True):
-    cursor = SimpleNamespace(_parent_state=None, _throttle_state_message=lambda: None,
-                             _partition_router=SimpleNamespace(worth_a_checkpoint=lambda: worth_it))
+def fake_cursor(due=True):
+    router = SimpleNamespace(checkpoint_is_due=lambda: due, checkpoints=[])
+    router.checkpointed = lambda: router.checkpoints.append(1)
+    cursor = SimpleNamespace(_parent_state=None, _throttle_state_message=lambda: None, _partition_router=router)
     cdk_internals._emit_when_the_parent_state_moves(cursor)
     return cursor
 
 
-def test_given_a_new_committed_list_state_then_a_state_message_is_due():
+def test_given_a_new_committed_list_state_then_a_state_message_is_due_and_the_plan_is_told():
     cursor = fake_cursor()
     cursor._parent_state = {"transcripts_list": {"created_at": "…"}}
     assert cursor._throttle_state_message() is not None
+    assert cursor._partition_router.checkpoints == [1], "the plan counts what the checkpoint costs"
 
 
 def test_given_the_same_committed_list_state_then_the_cdk_throttle_decides():
@@ -102,8 +84,8 @@ def test_given_the_same_committed_list_state_then_the_cdk_throttle_decides():
     assert cursor._throttle_state_message() is None
 
 
-def test_given_a_state_not_worth_its_bytes_yet_then_no_state_message():
-    cursor = fake_cursor(worth_it=False)
+def test_given_a_state_the_budget_has_no_room_for_yet_then_no_state_message():
+    cursor = fake_cursor(due=False)
     cursor._parent_state = {"transcripts_list": {}}
     assert cursor._throttle_state_message() is None
 

@@ -1,154 +1,305 @@
-"""fetch_plan.py on its own: listed items and a saved list state in; fetches, pending records and the next state out."""
+"""core/fetch_plan.py on its own: listed items and a saved list state in; fetches, how far to read,
+and the next state out. Hours are from 2026-05-10T00:00Z; ids are single letters."""
 
 from datetime import datetime, timedelta
+from typing import List, Optional, Sequence
 
-from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules, fingerprint
-from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress
+from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
+from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress, Table, fingerprint
 
 NOW = datetime(2026, 5, 10, 12, 0, 0)
 TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True)
-REPORTS = ListRules(cursor_field="created_at", status_field="status", newest_first=False)
+REPORTS = ListRules(cursor_field="created_at", status_field="status")
 
 
 def at(hours: float) -> str:
     return (datetime(2026, 5, 10) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def item(record_id: str, hours: float, status: str = "completed") -> dict:
-    return {"id": record_id, "created_at": at(hours), "status": status}
+def moment(hours: float) -> datetime:
+    return datetime(2026, 5, 10) + timedelta(hours=hours)
 
 
-def plan_for(rules: ListRules, saved: dict, cursor_hours=None) -> FetchPlan:
-    resume_after = datetime.strptime(at(cursor_hours), "%Y-%m-%dT%H:%M:%SZ") if cursor_hours is not None else None
+def item(record_id: str, hours: float, status: str = "completed", **fields) -> dict:
+    return {"id": record_id, "created_at": at(hours), "status": status, **fields}
+
+
+def plan_for(rules: ListRules, saved: Optional[dict] = None, cursor_hours: Optional[float] = None) -> FetchPlan:
+    resume_after = moment(cursor_hours) if cursor_hours is not None else None
     return FetchPlan(rules, ListState.read(saved, "created_at"), resume_after, inclusive=False, now=NOW)
 
 
-def read(plan: FetchPlan, pages) -> list:
-    """Feeds pages (lists of items) the way the router does; returns the fetches, re-checks last."""
-    plan.new_read()
-    fetches = []
-    for number, page in enumerate(pages, start=1):
-        for position, listed in enumerate(page):
-            if position == 0:
-                plan.page_done(next_item=listed)
-            fetch = plan.see(listed, number, listed["id"])
-            if fetch:
-                fetches.append(fetch)
-    plan.page_done()
-    fetches += plan.finish()
-    plan.close()
-    return fetches
+class Reading:
+    """Feeds pages to the plan the way the router does; records what it fetched and how far it read."""
+
+    def __init__(self, plan: FetchPlan, pages: Sequence[Sequence[dict]], answer: bool = True) -> None:
+        self.plan, self.fetched, self.pages_read = plan, [], 0
+        total = sum(len(page) for page in pages)
+        plan.new_read()
+        for number, page in enumerate(pages, start=1):
+            self.pages_read = number
+            for listed in page:
+                self._take(plan.see(listed, number, listed["id"], moment_of(listed), total, len(pages)), listed)
+            if number == len(pages):
+                plan.read_to_the_end = True
+            elif not plan.wants_next_page():
+                break
+        self.rechecks = plan.finish()
+        self.fetched += [f.record_id for f in self.rechecks]
+        self.by_id = {listed["id"]: listed for page in pages for listed in page}
+        if answer:
+            for fetch in self.rechecks:
+                plan.answered(fetch.record_id, self.by_id.get(fetch.record_id, {"id": fetch.record_id}))
+        plan.close()
+
+    def _take(self, fetch: Optional[Fetch], listed: dict) -> None:
+        if fetch is not None:
+            self.fetched.append(fetch.record_id)
+            self.plan.answered(fetch.record_id, listed)
+
+    def state(self) -> dict:
+        return self.plan.state()
+
+
+def moment_of(listed: dict) -> Optional[datetime]:
+    return datetime.strptime(listed["created_at"], "%Y-%m-%dT%H:%M:%SZ") if "created_at" in listed else None
+
+
+def pending_ids(state: dict, ids: str = "abcdefghijklmnopqrstuvwxyz") -> List[str]:
+    table = Table.decoded(state.get("pending")) or Table()
+    return [i for i in ids if table.get(i) is not None]
+
+
+def sent_ids(state: dict, ids: str = "abcdefghijklmnopqrstuvwxyz") -> List[str]:
+    table = Table.decoded(state.get("sent")) or Table()
+    return [i for i in ids if table.get(i) is not None]
+
+
+# ------------------------------------------------------------------ new records and the cursor
 
 
 def test_given_a_cursor_when_read_then_only_newer_records_are_fetched_and_the_cursor_moves_to_the_newest():
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(0)}, cursor_hours=0)
+    reading = Reading(plan_for(TRANSCRIPTS, {"created_at": at(0)}, cursor_hours=0),
+                      [[item("a", 2), item("b", 1), item("c", 0), item("d", -1)]])
 
-    assert read(plan, [[item("a", 2), item("b", 1), item("c", 0), item("d", -1)]]) == [Fetch("a"), Fetch("b")]
-    assert plan.state().written("created_at", False) == {"created_at": at(2)}
-
-
-def test_given_a_record_not_final_when_answered_then_it_is_pending_with_the_fingerprint_of_what_was_sent():
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(0)}, cursor_hours=0)
-    processing = {"id": "p", "created_at": at(1), "status": "processing", "text": None}
-
-    assert read(plan, [[item("a", 2), item("p", 1, "processing")]]) == [Fetch("a"), Fetch("p")]
-    assert plan.answered("a", item("a", 2)) and plan.answered("p", processing)
-    assert plan.state().written("created_at", False) == {"created_at": at(2), "pending": {"p": fingerprint(processing)}}
+    assert reading.fetched == ["a", "b"]
+    assert reading.state()["created_at"] == at(2)
 
 
-def test_given_a_pending_record_still_processing_on_the_list_then_it_costs_nothing():
-    plan = plan_for(REPORTS, {"created_at": at(2), "pending": {"p": "f00d"}}, cursor_hours=2)
+def test_given_a_start_date_then_records_created_before_it_are_neither_fetched_nor_remembered():
+    rules = ListRules(cursor_field="created_at", status_field="status", start_date=at(0))
+    reading = Reading(plan_for(rules), [[item("a", 1), item("b", 0), item("c", -1, "processing")]])
 
-    assert read(plan, [[item("a", 2), item("p", 1, "processing")]]) == []
-    assert plan.state().pending == {"p": "f00d"}
-
-
-def test_given_a_pending_record_final_on_the_list_then_it_is_fetched_and_leaves_pending_once_answered():
-    plan = plan_for(REPORTS, {"created_at": at(2), "pending": {"p": "f00d"}}, cursor_hours=2)
-
-    assert read(plan, [[item("a", 2), item("p", 1)]]) == [Fetch("p", last_sent="f00d")]
-    assert plan.answered("p", item("p", 1)) is True
-    assert plan.state().pending == {}
+    assert reading.fetched == ["a", "b"]
+    assert sent_ids(reading.state()) == ["a", "b"] and pending_ids(reading.state()) == []
 
 
-def test_given_a_pending_transcript_the_pages_read_do_not_reach_then_one_recheck_sent_only_if_changed():
-    unchanged = {"id": "p", "created_at": at(-30 * 24), "status": "processing"}
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(2), "pending": {"p": fingerprint(unchanged)}}, cursor_hours=2)
-
-    assert read(plan, [[item("a", 2), item("b", 1)]]) == [Fetch("p", last_sent=fingerprint(unchanged))]
-    assert plan.answered("p", unchanged) is False, "the same answer is not sent again"
-    assert plan.answered("p", dict(unchanged, status="completed")) is True
+# ------------------------------------------------------------------ changes the list shows
 
 
-def test_given_a_recheck_never_answered_when_the_sync_ends_then_the_record_is_forgotten_as_deleted():
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(2), "pending": {"p": "f00d"}}, cursor_hours=2)
+def test_given_a_report_retitled_since_it_was_sent_when_the_list_is_read_then_it_is_fetched_again():
+    first = Reading(plan_for(REPORTS), [[item("a", 2, template_name="Minutes"), item("b", 1, template_name="Minutes")]])
 
-    read(plan, [[item("a", 2), item("b", 1)]])
+    second = Reading(plan_for(REPORTS, first.state(), cursor_hours=2),
+                     [[item("a", 2, template_name="Minutes"), item("b", 1, template_name="Протокол")]])
 
-    assert plan.state().pending == {}, "a 404 yields no record: the record is gone"
+    assert second.fetched == ["b"]
+
+
+def test_given_a_list_read_whole_then_a_record_never_sent_is_fetched_whatever_its_date():
+    """A report listed late with an old created_at is still news: the list names every record."""
+    first = Reading(plan_for(REPORTS), [[item("a", 2)]])
+
+    second = Reading(plan_for(REPORTS, first.state(), cursor_hours=2), [[item("a", 2), item("late", -5)]])
+
+    assert second.fetched == ["late"]
+
+
+def test_given_a_0_2_0_state_without_fingerprints_then_the_list_stands_for_what_was_sent():
+    """Nothing remembered yet: an old record is not fetched again, and from now on it is remembered."""
+    saved = {"created_at": at(2), "synced_ids": None}
+    reading = Reading(plan_for(REPORTS, saved, cursor_hours=2), [[item("a", 2), item("b", -5)]])
+
+    assert reading.fetched == []
+    assert sent_ids(reading.state()) == ["a", "b"]
+
+
+# ------------------------------------------------------------------ pending records
+
+
+def test_given_a_record_not_final_when_sent_then_it_is_pending_until_final():
+    reading = Reading(plan_for(TRANSCRIPTS, {"created_at": at(0)}, cursor_hours=0),
+                      [[item("a", 2), item("p", 1, "processing")]])
+
+    assert reading.fetched == ["a", "p"]
+    assert pending_ids(reading.state()) == ["p"] and sent_ids(reading.state()) == ["a"]
+
+
+def test_given_a_pending_record_still_processing_on_a_page_read_then_it_costs_nothing():
+    first = Reading(plan_for(REPORTS), [[item("a", 2), item("p", 1, "processing")]])
+
+    second = Reading(plan_for(REPORTS, first.state(), cursor_hours=2), [[item("a", 2), item("p", 1, "processing")]])
+
+    assert second.fetched == [] and pending_ids(second.state()) == ["p"]
+
+
+def test_given_a_pending_record_final_on_the_list_then_it_is_fetched_and_leaves_pending():
+    first = Reading(plan_for(REPORTS), [[item("a", 2), item("p", 1, "processing")]])
+
+    second = Reading(plan_for(REPORTS, first.state(), cursor_hours=2), [[item("a", 2), item("p", 1)]])
+
+    assert second.fetched == ["p"]
+    assert pending_ids(second.state()) == [] and sent_ids(second.state()) == ["a", "p"]
 
 
 def test_given_a_whole_list_without_the_pending_record_then_it_is_forgotten_without_a_request():
-    plan = plan_for(REPORTS, {"created_at": at(2), "pending": {"p": "f00d"}}, cursor_hours=2)
+    first = Reading(plan_for(REPORTS), [[item("a", 2), item("p", 1, "processing")]])
 
-    assert read(plan, [[item("a", 2)]]) == []
-    assert plan.state().pending == {}
+    second = Reading(plan_for(REPORTS, first.state(), cursor_hours=2), [[item("a", 2)]])
+
+    assert second.fetched == [] and pending_ids(second.state()) == []
 
 
-def test_given_pages_read_then_the_checkpoint_says_which_created_at_range_was_handed_out():
-    plan = plan_for(TRANSCRIPTS, {}, cursor_hours=None)
+def newest_first_pages(pending_at: Sequence[int], count: int = 400, per_page: int = 100, status_of=None) -> List[List[dict]]:
+    """`count` transcripts an hour apart, newest first, those at the positions `pending_at` processing."""
+    ids = [f"t{position:03d}" for position in range(count)]
+    items = [item(i, -position, "processing" if position in pending_at else "completed") for position, i in enumerate(ids)]
+    return [items[start:start + per_page] for start in range(0, count, per_page)]
+
+
+def test_given_one_pending_transcript_deep_in_the_list_then_one_detail_request_rechecks_it_instead_of_three_pages():
+    """400 transcripts, t350 pending (page 4). No change: reading down to it costs 4 pages; page 1 and one
+    detail request cost 2. min(4, 1 + 1) = 2: the plan stops after page 1 and re-checks t350 by id."""
+    pages = newest_first_pages(pending_at={350})
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages)
+
+    assert (second.pages_read, second.fetched) == (1, ["t350"])
+
+
+def test_given_pending_transcripts_at_every_age_then_the_pages_down_to_the_oldest_cost_less_than_a_request_each():
+    """One in seven pending, 400 transcripts: 57 pending, 56 of them below page 1. min(4 pages, 1 + 56) = 4:
+    the plan reads the four pages, where each still pending costs nothing, and re-checks none by detail."""
+    pending = set(range(3, 400, 7))
+    pages = newest_first_pages(pending_at=pending)
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+    assert not Table.decoded(first.state()["pending"]).by_id, "so many are written by hash: the state stays small"
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages)
+
+    assert (second.pages_read, second.fetched) == (4, [])
+    assert len(Table.decoded(second.state()["pending"]).entries) == len(pending)
+
+
+def test_given_pending_transcripts_only_near_the_top_then_reading_stops_below_the_last_one():
+    pages = newest_first_pages(pending_at={5, 120})
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages)
+
+    assert second.pages_read <= 2 and second.fetched in ([], ["t120"])
+
+
+def test_given_a_recheck_that_answers_as_before_then_it_is_not_sent_and_one_that_changed_is():
+    pages = newest_first_pages(pending_at={350})
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+    plan = plan_for(TRANSCRIPTS, first.state(), cursor_hours=0)
+    second = Reading(plan, pages, answer=False)
+
+    assert plan.answered("t350", item("t350", -350, "processing")) is False, "the same answer is not sent again"
+    assert plan.answered("t350", item("t350", -350, "completed")) is True
+
+
+def test_given_a_recheck_never_answered_when_the_sync_ends_then_the_record_is_forgotten_as_deleted():
+    pages = newest_first_pages(pending_at={350})
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages, answer=False)
+
+    assert second.fetched == ["t350"] and "pending" not in second.state(), "a 404 yields no record: the record is gone"
+
+
+# ------------------------------------------------------------------ how far the newest-first list is read
+
+
+def test_given_nothing_pending_then_reading_stops_at_the_page_that_reaches_the_cursor():
+    pages = newest_first_pages(pending_at=set())
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages)
+
+    assert (second.pages_read, second.fetched) == (1, [])
+
+
+def test_given_a_page_out_of_newest_first_order_then_the_list_is_read_to_its_end():
+    pages = newest_first_pages(pending_at=set())
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+    pages[0] = pages[0][::-1]
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=0), pages)
+
+    assert second.pages_read == 4
+
+
+# ------------------------------------------------------------------ deletions
+
+
+def test_given_reconcile_deletions_then_a_complete_list_names_the_deleted_ids_and_the_state_names_every_id():
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, reconcile_deletions=True)
+    first = Reading(plan_for(rules), [[item("a", 2), item("gone", 1)]])
+    assert Table.decoded(first.state()["sent"]).by_id
+
+    second = Reading(plan_for(rules, first.state(), cursor_hours=2), [[item("a", 2)]])
+
+    assert second.plan.deleted() == ["gone"] and sent_ids(second.state()) == ["a"]
+
+
+# ------------------------------------------------------------------ interrupted syncs
+
+
+def test_given_records_handed_out_then_a_checkpoint_covers_those_before_the_last_one_only():
+    """The last partition handed out reaches the CDK only when the next is asked for: a checkpoint taken
+    then must not call it done. Newest first, its own second stays outside the range."""
+    plan = plan_for(TRANSCRIPTS)
     plan.new_read()
     for listed in (item("a", 3), item("b", 2)):
-        plan.see(listed, 1, listed["id"])
-    plan.page_done(next_item=item("c", 1))
+        plan.see(listed, 1, listed["id"], moment_of(listed), 3, 1)
 
-    assert plan.state().progress == NewestFirstProgress(((datetime(2026, 5, 10, 2), datetime(2026, 5, 10, 3)),))
+    assert plan.state()["progress"] == NewestFirstProgress(((moment(2) + timedelta(seconds=1), moment(3)),)).as_state()
 
 
-def test_given_a_seam_inside_one_second_then_the_shared_second_is_not_called_done():
-    plan = plan_for(TRANSCRIPTS, {}, cursor_hours=None)
+def test_given_an_unordered_list_then_a_checkpoint_names_the_ids_before_the_last_record_handed_out():
+    plan = plan_for(REPORTS)
     plan.new_read()
     for listed in (item("a", 3), item("b", 2)):
-        plan.see(listed, 1, listed["id"])
-    plan.page_done(next_item=item("b2", 2))  # the next page starts in b's second
+        plan.see(listed, 1, listed["id"], moment_of(listed), 3, 1)
 
-    assert plan.state().progress == NewestFirstProgress(((datetime(2026, 5, 10, 3), datetime(2026, 5, 10, 3)),))
+    assert plan.state()["progress"]["after"] == ["a"]
 
 
 def test_given_the_progress_of_an_interrupted_attempt_then_the_resumed_one_skips_what_it_handed_out():
     saved = {"progress": {"ranges": [[at(2), at(3)]]}}
-    plan = plan_for(TRANSCRIPTS, saved, cursor_hours=None)
 
-    assert read(plan, [[item("new", 4), item("a", 3), item("b", 2)], [item("c", 1)]]) == [Fetch("new"), Fetch("c")]
+    reading = Reading(plan_for(TRANSCRIPTS, saved), [[item("new", 4), item("a", 3), item("b", 2)], [item("c", 1)]])
+
+    assert reading.fetched == ["new", "c"]
 
 
 def test_given_an_unordered_list_interrupted_after_page_one_then_the_resume_skips_up_to_its_last_ids():
-    read_at = "2026-05-10T11:59:59Z"
-    saved = {"progress": ListOrderProgress(read_at=read_at, pages=1, after=("b",)).as_state()}
-    plan = plan_for(REPORTS, saved, cursor_hours=None)
+    saved = {"progress": ListOrderProgress(read_at="2026-05-10T11:59:59Z", pages=1, after=("b",)).as_state()}
 
-    pages = [[item("a", 1), item("new", 12.5), item("b", 2)], [item("c", 3)]]
-    assert read(plan, pages) == [Fetch("new"), Fetch("c")], "old records up to b were handed out; new is newer than that read"
+    reading = Reading(plan_for(REPORTS, saved), [[item("a", 1), item("new", 12.5), item("b", 2)], [item("c", 3)]])
+
+    assert reading.fetched == ["new", "c"], "old records up to b were handed out; new is newer than that read"
 
 
-def test_given_the_markers_of_an_unordered_list_all_deleted_then_the_resume_skips_no_page_past_those_finished():
+def test_given_the_markers_of_an_unordered_list_all_deleted_then_the_resume_skips_no_page_past_those_reached():
     saved = {"progress": ListOrderProgress(read_at="2026-05-10T11:59:59Z", pages=1, after=("gone",)).as_state()}
-    plan = plan_for(REPORTS, saved, cursor_hours=None)
 
-    fetched = read(plan, [[item("a", 1)], [item("b", 2)], [item("c", 3)]])
+    reading = Reading(plan_for(REPORTS, saved), [[item("a", 1)], [item("b", 2)], [item("c", 3)]])
 
-    assert fetched == [Fetch("b"), Fetch("c")], "past the pages that attempt finished, nothing is skipped"
-
-
-def test_given_reconcile_deletions_then_a_complete_list_names_the_deleted_ids():
-    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, reconcile_deletions=True)
-    saved = ListState(cursor=at(2), synced_ids={"a", "gone"}).written("created_at", True)
-    plan = plan_for(rules, saved, cursor_hours=2)
-
-    read(plan, [[item("a", 2)]])
-
-    assert plan.deleted() == ["gone"]
-    assert plan.state().synced_ids == {"a"}
+    assert reading.fetched == ["b", "c"], "past the pages that attempt reached, nothing is skipped"
 
 
 def test_given_a_0_1_0_state_then_its_cursor_and_handed_out_fingerprints_still_work():
@@ -156,38 +307,63 @@ def test_given_a_0_1_0_state_then_its_cursor_and_handed_out_fingerprints_still_w
     import base64
 
     handed_out = base64.b64encode(legacy_fingerprint(item("a", 3), "created_at", "status")).decode()
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(1), "handed_out_this_sync": handed_out}, cursor_hours=1)
+    reading = Reading(plan_for(TRANSCRIPTS, {"created_at": at(1), "handed_out_this_sync": handed_out}, cursor_hours=1),
+                      [[item("a", 3), item("b", 2), item("c", 0)]])
 
-    assert read(plan, [[item("a", 3), item("b", 2), item("c", 0)]]) == [Fetch("b")]
-    assert "handed_out_this_sync" not in plan.state().written("created_at", False)
+    assert reading.fetched == ["b"]
+    assert "handed_out_this_sync" not in reading.state()
 
 
-def test_given_the_same_state_twice_then_it_is_written_once_per_page_not_per_record():
-    plan = plan_for(TRANSCRIPTS, {}, cursor_hours=None)
+def test_given_a_checkpoint_while_the_list_is_read_then_the_saved_state_is_written_back_as_it_was():
+    """A checkpoint must let a resumed attempt decide as this one did: the saved tables, unchanged."""
+    first = Reading(plan_for(REPORTS), [[item("a", 2), item("p", 1, "processing")]])
+    plan = plan_for(REPORTS, first.state(), cursor_hours=2)
     plan.new_read()
-    plan.see(item("a", 3, "processing"), 1, "a")
-    first = plan.state()
-    plan.see(item("b", 2, "processing"), 1, "b")
+    plan.see(item("x", 3), 1, "x", moment(3), 3, 1)
 
-    assert plan.state() is first, "no new state until the page is done"
+    checkpoint = plan.state()
+    assert {k: v for k, v in checkpoint.items() if k != "progress"} == first.state()
 
 
-def test_given_rechecks_handed_out_when_a_checkpoint_is_taken_before_they_are_answered_then_they_stay_pending():
-    """The CDK asks for the state after each re-check slice too: until close(), no unanswered re-check
-    may leave `pending`, or a sync killed then would lose it."""
-    plan = plan_for(TRANSCRIPTS, {"created_at": at(2), "pending": {"p": "f00d", "q": "beef"}}, cursor_hours=2)
+# ------------------------------------------------------------------ the state budget
+
+
+def test_given_small_records_then_a_checkpoint_waits_until_they_outweigh_it_twenty_times():
+    """All state messages within 5% of the record bytes: a checkpoint of about 400 bytes needs 8 kB of records."""
+    plan = plan_for(REPORTS)
     plan.new_read()
-    plan.see(item("a", 2), 1, "a")
-    plan.page_done()
+    assert not plan.checkpoint_is_due()
+    for number in range(40):
+        plan.answered(f"r{number}", item(f"r{number}", 1, text="x" * 200))
 
-    assert [f.record_id for f in plan.finish()] == ["p", "q"]
-    assert plan.state().pending == {"p": "f00d", "q": "beef"}
-    plan.close()
-    assert plan.state().pending == {}, "after close, unanswered means 404"
+    assert plan.checkpoint_is_due()
+    plan.checkpointed()
+    assert not plan.checkpoint_is_due(), "the budget is spent until more records are sent"
 
 
-def test_given_a_new_record_not_final_whose_detail_is_404_then_it_does_not_stay_pending():
-    plan = plan_for(TRANSCRIPTS, {}, cursor_hours=None)
+# ------------------------------------------------------------------ column selection
 
-    assert read(plan, [[item("p", 1, "processing")]]) == [Fetch("p")]
-    assert plan.state().pending == {}
+
+def test_given_a_stream_read_from_its_list_pages_then_each_fetch_carries_its_list_item():
+    rules = ListRules(cursor_field="created_at", status_field="status", list_only=True)
+    plan = plan_for(rules)
+    plan.new_read()
+
+    fetch = plan.see(item("a", 1), 1, "a", moment(1), 1, 1)
+
+    assert fetch == Fetch("a", listed=item("a", 1))
+
+
+def test_given_a_stream_read_from_its_list_pages_until_now_and_details_wanted_now_then_every_record_is_sent_again():
+    list_only = ListRules(cursor_field="created_at", status_field="status", newest_first=True, list_only=True)
+    first = Reading(plan_for(list_only), [[item("a", 2), item("b", 1)]])
+    assert first.state()["list_only"] is True
+
+    second = Reading(plan_for(TRANSCRIPTS, first.state(), cursor_hours=2), [[item("a", 2), item("b", 1)]])
+
+    assert second.plan.restarts and second.fetched == ["a", "b"] and "list_only" not in second.state()
+
+
+def test_fingerprints_leave_out_what_the_connector_adds_to_an_item():
+    assert fingerprint({"id": "a", "_meetlog_list_page": 1}) == fingerprint({"id": "a", "_meetlog_list_page": 2})
+    assert fingerprint({"id": "a", "title": None}) != fingerprint({"id": "a"}), "null is a value: absent is not null"

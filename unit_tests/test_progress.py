@@ -2,8 +2,6 @@
 
 import logging
 
-import requests
-
 from source_meetlog.components.signals import ProgressLog, format_duration
 
 
@@ -15,45 +13,58 @@ class FakeClock:
         return self.now
 
 
-def _response(body: bytes = b"{}", status: int = 200) -> requests.Response:
-    response = requests.Response()
-    response.status_code = status
-    response._content = body
-    return response
-
-
-def _request(path: str) -> requests.PreparedRequest:
-    return requests.Request("GET", "https://meetlog.ru" + path).prepare()
+def progress_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress")]
 
 
 def test_given_a_listed_total_and_a_steady_rate_when_30_seconds_pass_then_one_line_says_done_total_and_time_left(caplog):
-    """A detail every 0.5 s: at 30 s, 60 of 2,000 done, 61 requests in the last minute;
-    1,940 left / 61 a minute = 31.8 -> "32 min"."""
+    """A record every 0.5 s: at 30 s, 60 of 2,000 done, as the 60th detail's record is done: 60 requests
+    so far (the list page and 59 details); 1,940 left at 60 records a minute = 32.3 -> "32 min"."""
     clock = FakeClock()
     progress = ProgressLog(clock=clock, interval=30)
-    progress.count(_request("/api/v1/export/transcripts?page=1&page_size=100"), _response(b'{"items": [], "meta": {"total": 2000}}'))
+    progress.request_done()
+    progress.listed("transcripts", 2000)
 
     with caplog.at_level(logging.INFO, logger="airbyte"):
         for _ in range(60):
             clock.now += 0.5
-            progress.count(_request("/api/v1/export/transcripts/t-1"), _response())
+            progress.record_done("transcripts")
+            progress.request_done()
 
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress")]
-    assert lines == [
-        "Progress of 'transcripts': 60 records fetched of at most 2,000 listed; 61 requests so far in this sync, "
-        "61 in the last minute; at most 32 min left at this rate."
+    assert progress_lines(caplog) == [
+        "Progress of 'transcripts': 60 records fetched of at most 2,000 listed; 60 requests so far in this sync, "
+        "60 in the last minute; at most 32 min left at this rate."
     ]
 
 
-def test_given_failed_responses_when_counted_then_they_use_requests_but_finish_no_record(caplog):
-    clock = FakeClock()
-    progress = ProgressLog(clock=clock, interval=0)
+def test_given_a_failed_request_then_it_uses_a_request_but_finishes_no_record(caplog):
+    progress = ProgressLog(clock=FakeClock(), interval=0)
 
     with caplog.at_level(logging.INFO, logger="airbyte"):
-        progress.count(_request("/api/v1/export/reports/r-1"), _response(status=503))
-        progress.count(_request("/api/v1/export/reports/r-1"), _response())
+        progress.request_done()  # a 503, retried
+        progress.request_done()
+        progress.record_done("reports")
 
-    assert caplog.records[-1].getMessage().startswith("Progress of 'reports': 1 records fetched; 2 requests so far")
+    assert progress_lines(caplog)[-1].startswith("Progress of 'reports': 1 records fetched; 2 requests so far")
+
+
+def test_given_a_stream_read_from_its_list_pages_then_its_records_count_without_a_request_each(caplog):
+    """A list-only stream: one request brings 100 records, and the time left follows the records."""
+    clock = FakeClock()
+    progress = ProgressLog(clock=clock, interval=30)
+    progress.listed("reports", 1000)
+    progress.request_done()
+    for _ in range(100):
+        progress.record_done("reports")
+
+    clock.now = 30
+    with caplog.at_level(logging.INFO, logger="airbyte"):
+        progress.request_done()
+
+    assert progress_lines(caplog) == [
+        "Progress of 'reports': 100 records fetched of at most 1,000 listed; 2 requests so far in this sync, "
+        "2 in the last minute; at most 9 min left at this rate."
+    ]
 
 
 def test_durations_read_like_a_person_would_say_them():
@@ -65,16 +76,18 @@ def test_given_a_paced_burst_every_60_25_s_when_the_next_burst_starts_then_the_r
     says 61 in the last minute and about a minute left, not 1 a minute and an hour and a half."""
     clock = FakeClock()
     progress = ProgressLog(clock=clock, interval=30)
-    progress.count(_request("/api/v1/export/transcripts?page=1&page_size=100"), _response(b'{"items": [], "meta": {"total": 148}}'))
+    progress.listed("transcripts", 148)
+    progress.request_done()
     for _ in range(59):
-        progress.count(_request("/api/v1/export/transcripts/t-1"), _response())
+        progress.request_done()
+        progress.record_done("transcripts")
 
     clock.now = 60.25
     with caplog.at_level(logging.INFO, logger="airbyte"):
-        progress.count(_request("/api/v1/export/transcripts/t-1"), _response())
+        progress.record_done("transcripts")
+        progress.request_done()
 
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Progress")]
-    assert lines == [
-        "Progress of 'transcripts': 60 records fetched of at most 148 listed; 61 requests so far in this sync, "
-        "61 in the last minute; at most 1 min left at this rate."
+    assert progress_lines(caplog) == [
+        "Progress of 'transcripts': 60 records fetched of at most 148 listed; 60 requests so far in this sync, "
+        "60 in the last minute; at most 1 min left at this rate."
     ]

@@ -88,7 +88,7 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
         slot = getattr(request, SLOT_ATTRIBUTE, None)
         if slot is not None:
             self.pool.settle(slot)
-        self.progress.count(request, response)
+        self.progress.request_done()
         key = _key_of(request)
         if key is None:
             return

@@ -2,8 +2,9 @@
 
 The manifest builds one requester and one authenticator per stream, hidden list streams included,
 but one read must share: the parsed config, the key pool (the API counts per key, not per stream),
-the progress log, where rate-limited statuses go, the answers two streams both need, and which
-streams are read from their list pages only. SourceMeetlog.streams() makes a ReadContext and binds
+the progress log, where rate-limited statuses go, the answers two streams both need, and what the
+catalog selected: which streams are read from their list pages only, and whether transcripts keep
+their report_ids current. SourceMeetlog.streams() makes a ReadContext and binds
 it while the CDK builds the streams; each component takes it in its __post_init__
 (`ReadContext.of(self)`), in the building thread. Nothing lives at class or module level, so two
 reads in one process (PyAirbyte in a notebook, a test run) share nothing.
@@ -14,11 +15,10 @@ same key a second time, and the two could exceed the limit together.
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from dataclasses import dataclass, field
+from typing import Any, FrozenSet, Iterator, Optional
 
 from source_meetlog.core.config import MeetlogConfig
-from source_meetlog.core.links import ReportLinks
 
 _being_built: ContextVar[Optional["ReadContext"]] = ContextVar("meetlog_read_context", default=None)
 
@@ -47,8 +47,11 @@ class ReadContext:
     progress: Any  # signals.ProgressLog
     status: Any  # signals.RateLimitStatus
     answers: Any = None  # shared_answers.SharedResponses, or None: nothing shared
-    # Only when the read syncs transcripts incrementally beside reports (source.py, core/links.py).
-    report_links: Optional[ReportLinks] = None
+    # Streams whose selected columns are all on the list pages: read without detail requests.
+    list_only: FrozenSet[str] = field(default_factory=frozenset)
+    # Whether transcripts read the reports list for their report_ids (core/links.py): only when this
+    # read syncs both, transcripts incrementally and with their details.
+    links_reports: bool = False
 
     @contextmanager
     def bound(self) -> Iterator["ReadContext"]:

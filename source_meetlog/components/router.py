@@ -1,32 +1,42 @@
 """The fetch plan's two adapters: the router that turns a list into detail partitions, and the record
 filter that tells the plan each answer.
 
-The decisions (new, pending, already handed out, gone) are plain Python in core/fetch_plan.py; the
-router reads the list through the CDK, hands its items to the plan page by page, yields a detail
-partition for each fetch the plan asks for, and keeps the list's state in the plan's words
-(core/list_state.py). Each detail partition carries its plan (`extra_fields`), so the stream's record
-filter, SendWhenChanged, tells that plan each answer: the two are wired through the stream's slices.
+The decisions (new, changed, pending, already handed out, gone, how deep to read) are plain Python
+in core/fetch_plan.py; the router reads the list through the CDK, hands its items to the plan, stops
+paging when the plan needs no more, yields a detail partition for each fetch the plan asks for, and
+writes the plan's state as the list's state (core/list_state.py). Each detail partition carries its
+plan (and, for a stream read from its list pages only, the list item that answers for its detail),
+so the stream's record filter, SendWhenChanged, tells that plan each answer: the two are wired
+through the stream's slices.
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Optional, Set, Tuple
+from datetime import timedelta
+from typing import Any, Iterable, Mapping, Optional, Set
 
+from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
     ParentStreamConfig,
     SubstreamPartitionRouter,
     iterate_with_last_flag,
 )
-from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_meetlog import cdk_internals
-from source_meetlog.components.list_pages import LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS
+from source_meetlog.components.list_pages import (
+    LAST_ON_PAGE_FIELD,
+    LIST_PAGE_FIELD,
+    LIST_PAGES_FIELD,
+    LIST_TOTAL_FIELD,
+    PAGE_WITHOUT_ITEMS,
+    without_list_fields,
+)
 from source_meetlog.components.read_context import ReadContext
+from source_meetlog.components.shared_answers import LISTED_FIELD
 from source_meetlog.components.signals import deletion_marker
-from source_meetlog.core.config import EARLIEST_START_DATE
 from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
+from source_meetlog.core.links import ReportSets
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
 
@@ -37,9 +47,7 @@ logger = logging.getLogger("airbyte")
 MAX_RESCANS = 2
 # A record stamped further ahead than this is told once: the server's clock may run a little ahead.
 FUTURE_TOLERANCE = timedelta(days=1)
-# The stream whose records list the reports' ids (core/links.py).
-RELINKED_STREAM = "transcripts"
-# Where a detail partition carries the plan that asked for it, for the stream's record filter.
+# What a detail partition carries beside its id: the plan that asked (and a list-only stream's item, LISTED_FIELD).
 PLAN_FIELD = "meetlog_plan"
 
 
@@ -47,55 +55,58 @@ PLAN_FIELD = "meetlog_plan"
 class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     """<- list page [{id: a, created_at: 10:00, status: completed}, {id: b, created_at: 08:00, …}]
        with the list partition starting at 09:00 (the last sync settled there)
-    -> [{"id": "a", "parent_slice": {}}]           (b was synced by an earlier sync)
+    -> [{"id": "a", "parent_slice": {}}]           (b was sent by an earlier sync, unchanged since)
 
-    $parameters: name (the public stream), cursor_field, status_field (absent: always final),
-    documented_newest_first (the list's own parameter).
+    The first parent is the stream's own list; a second one (transcripts) is the reports list, read
+    for report_ids (core/links.py). $parameters: name (the public stream), cursor_field,
+    status_field (absent: always final), documented_newest_first, detail_fields, links_reports.
     """
 
     def stream_slices(self) -> Iterable[StreamSlice]:
-        for parent_config in self.parent_stream_configs:
-            parent = parent_config.stream
-            partition_field = parent_config.partition_field.eval(self.config)
-            for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
-                if partition is None:
-                    break
-                plan = self._plan_for(parent_config, partition.to_slice())
-                for fetch in self._read_list(plan, partition, parent_config):
-                    yield self._detail_partition(partition_field, fetch, plan)
-                for fetch in plan.finish():
-                    yield self._detail_partition(partition_field, fetch, plan)
-                for fetch in self._relinks(plan):
-                    yield self._detail_partition(partition_field, fetch, plan)
-                if parent_config.incremental_dependency:
-                    self._send_deletion_markers(parent, plan)
-                plan.close()
-                parent.cursor.close_partition(partition)
-                if is_last_partition:
-                    parent.cursor.ensure_at_least_one_state_emitted()
+        own, *report_lists = self.parent_stream_configs
+        parent = own.stream
+        for partition, is_last_partition in iterate_with_last_flag(parent.generate_partitions()):
+            if partition is None:
+                break
+            plan = self._plan_for(own, partition.to_slice())
+            yield from self._partitions(self._read_list(plan, partition, own), plan)
+            yield from self._partitions(plan.finish(), plan)
+            if report_lists and self._read.links_reports:
+                yield from self._partitions(plan.relinks(self._report_sets(report_lists[0])), plan)
+            if own.incremental_dependency:
+                self._send_deletion_markers(parent, plan)
+            plan.close()
+            parent.cursor.close_partition(partition)
+            if is_last_partition:
+                parent.cursor.ensure_at_least_one_state_emitted()
 
     def _plan_for(self, parent_config: ParentStreamConfig, list_slice: Optional[Mapping[str, Any]]) -> FetchPlan:
-        cursor_field = self.parameters["cursor_field"]
+        name, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
         saved = ListState.read(parent_config.stream.cursor.state if parent_config.incremental_dependency else None,
                                cursor_field)
         # The list partition starts where the last sync settled (less the lookback window); on a
         # first sync it starts at start_date, which is inclusive.
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
-        start_date = parse_cursor_value(self._config.start_date)
-        inclusive = resume_after is not None and resume_after == start_date
+        inclusive = resume_after is not None and resume_after == parse_cursor_value(self._config.start_date)
         rules = ListRules(
             cursor_field=cursor_field,
             status_field=self.parameters.get("status_field"),
             newest_first=bool(self.parameters.get("documented_newest_first")),
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
             start_date=self._config.start_date,
-            link_field=self.parameters.get("link_field"),
+            detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
+            links_reports=bool(self.parameters.get("links_reports")),
+            list_only=name in self._read.list_only,
         )
-        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(),
-                               first_sync=resume_after in (None, start_date or parse_cursor_value(EARLIEST_START_DATE)))
-        if self._plan.start_date_changed and rules.reconcile_deletions:
-            logger.info(f"start_date changed since the last sync of '{self.parameters['name']}': "
-                        "deletions are reconciled from the next sync.")
+        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now())
+        if rules.list_only:
+            logger.info(f"Every column selected of '{name}' is on its list pages, so it is read from them alone: "
+                        "one request per 100 records, no detail request.")
+        if self._plan.restarts:
+            logger.info(f"'{name}' was read from its list pages alone until now, and a column only its details hold is "
+                        "selected now: every record is read again with its detail, one request each.")
+        if saved.start_date != rules.start_date and rules.reconcile_deletions and saved.sent is not None:
+            logger.info(f"start_date changed since the last sync of '{name}': deletions are reconciled from the next sync.")
         return self._plan
 
     def _read_list(self, plan: FetchPlan, partition: Any, parent_config: ParentStreamConfig) -> Iterable[Fetch]:
@@ -103,32 +114,33 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
 
         Records added or deleted while the list is paged move others across page boundaries: a
         deletion can hide a record, an insertion can show one twice. Either changes meta.total,
-        and then the list is read again; the plan hands out no record twice.
+        and then the list is read again; the plan hands out no record twice. After each page the
+        plan says whether the next one can change anything: if not, it is never requested.
         """
         parent_key = parent_config.parent_key.eval(self.config)
         for _ in range(1 + MAX_RESCANS):
             plan.new_read()
             totals: Set[Any] = set()
-            page = None
             for record in partition.read():
                 item = record.data
                 totals.add(item.get(LIST_TOTAL_FIELD))
-                if item.get(LIST_PAGE_FIELD) != page:
-                    plan.page_done(next_item=item)  # every fetch of the page before is handed out
-                    page = item.get(LIST_PAGE_FIELD)
+                if item.get(LIST_PAGE_FIELD) == 1 or item.get(PAGE_WITHOUT_ITEMS) == 1:
+                    self._read.progress.listed(self.parameters["name"], item.get(LIST_TOTAL_FIELD))
                 if PAGE_WITHOUT_ITEMS in item:
                     plan.unreliable = True
                     self._report_page_without_items(item)
                     continue
-                if page is not None and page == item.get(LIST_PAGES_FIELD):
+                if item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD):
                     plan.read_to_the_end = True
                 record_id = item.get(parent_key)
                 cursor_value = parse_cursor_value(item.get(self.parameters["cursor_field"]))
                 self._report_odd_item(item, record_id, cursor_value)
-                fetch = plan.see(item, page, record_id, cursor_value)
+                fetch = plan.see(item, item.get(LIST_PAGE_FIELD), record_id, cursor_value,
+                                 item.get(LIST_TOTAL_FIELD), item.get(LIST_PAGES_FIELD))
                 if fetch is not None:
                     yield fetch
-            plan.page_done()
+                if item.get(LAST_ON_PAGE_FIELD) and not plan.read_to_the_end and not plan.wants_next_page():
+                    break
             if len(totals) <= 1:
                 return
             logger.info(
@@ -143,18 +155,24 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             "where the last sync left it, so the next sync reads these records again."
         )
 
-    def _relinks(self, plan: FetchPlan) -> Iterable[Fetch]:
-        """Reports hand over the transcripts whose report_ids changed; transcripts fetch them once (core/links.py)."""
-        links = self._report_links
-        if links is None:
-            return
-        if self.parameters.get("link_field"):
-            plan.relink_later(links.offer(plan.changed_links()))
-        elif self.parameters["name"] == RELINKED_STREAM:
-            for transcript_id in sorted(links.take()):
-                fetch = plan.fetch_link(transcript_id)
-                if fetch is not None:
-                    yield fetch
+    def _report_sets(self, reports_list: ParentStreamConfig) -> ReportSets:
+        """The reports list, read through the answers this read shares with the reports stream."""
+        sets, totals, last_page_read = ReportSets(), set(), True
+        try:
+            for partition in reports_list.stream.generate_partitions():
+                for record in partition.read():
+                    item = record.data
+                    totals.add(item.get(LIST_TOTAL_FIELD))
+                    last_page_read = item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD)
+                    report_id, transcript_id = item.get("id"), item.get("transcription_id")
+                    if isinstance(report_id, str) and isinstance(transcript_id, str):
+                        sets.add(report_id, transcript_id, parse_cursor_value(item.get("created_at")))
+        except Exception as error:  # the reports stream reports its own failure; transcripts go on
+            logger.warning(f"The reports list could not be read for the transcripts' report_ids ({type(error).__name__}): "
+                           "report_ids of transcripts synced before are checked again by the next sync.")
+            return ReportSets()
+        sets.complete = last_page_read and len(totals) <= 1
+        return sets
 
     def _send_deletion_markers(self, parent: Any, plan: FetchPlan) -> None:
         gone = plan.deleted()
@@ -166,32 +184,28 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         if gone:
             logger.info(f"{len(gone)} '{self.parameters['name']}' record(s) synced before are no longer listed: deletion markers sent.")
 
-    @staticmethod
-    def _detail_partition(partition_field: str, fetch: Fetch, plan: FetchPlan) -> StreamSlice:
-        return StreamSlice(partition={partition_field: fetch.record_id, "parent_slice": {}}, cursor_slice={},
-                           extra_fields={PLAN_FIELD: plan})
+    def _partitions(self, fetches: Iterable[Fetch], plan: FetchPlan) -> Iterable[StreamSlice]:
+        for fetch in fetches:
+            extra = {PLAN_FIELD: plan, LISTED_FIELD: without_list_fields(fetch.listed)} if fetch.listed else {PLAN_FIELD: plan}
+            yield StreamSlice(partition={"id": fetch.record_id, "parent_slice": {}}, cursor_slice={}, extra_fields=extra)
 
     def get_stream_state(self) -> Optional[Mapping[str, StreamState]]:
-        """Each list's state in the plan's words: its cursor, the pending records, and while the list is
-        read the progress of this sync (list_state.py)."""
+        """Each list's state in the plan's words: its cursor, what was sent, the pending records, and
+        while the list is read the progress of this sync (core/list_state.py)."""
         state = {}
         for parent_config in self.parent_stream_configs:
-            if not parent_config.incremental_dependency:
-                continue
-            name = parent_config.stream.name
-            if self._plan is None:  # not read yet: what the last sync left, in our words
-                list_state = ListState.read(parent_config.stream.cursor.state, self.parameters["cursor_field"])
-            else:
-                list_state = self._plan.state()
-            # Asked after every detail partition: the same state is written once, not each time.
-            if self._written is None or self._written[0] is not list_state:
-                self._written = (list_state, list_state.written(self.parameters["cursor_field"], self._config.reconcile_deletions))
-            state[name] = self._written[1]
+            if parent_config.incremental_dependency:
+                # Not read yet: what the last sync left, as it was.
+                state[parent_config.stream.name] = self._plan.state() if self._plan else parent_config.stream.cursor.state
         return state
 
-    def worth_a_checkpoint(self) -> bool:
-        """With reconcile_deletions the state carries every id: a checkpoint must be worth its bytes."""
-        return self._plan is None or self._plan.worth_a_checkpoint()
+    def checkpoint_is_due(self) -> bool:
+        """All the state messages of a sync stay within a share of its records (core/fetch_plan.py)."""
+        return self._plan is None or self._plan.checkpoint_is_due()
+
+    def checkpointed(self) -> None:
+        if self._plan is not None:
+            self._plan.checkpointed()
 
     # ------------------------------------------------------------------ telling the user
 
@@ -202,7 +216,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             "the stream's cursor stays where the last sync left it, so the next sync reads them."
         ))
 
-    def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Optional[datetime]) -> None:
+    def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Any) -> None:
         """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
         stream, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
         if record_id is None:
@@ -234,20 +248,23 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         super().__post_init__(parameters)
         self._parameters = parameters
         self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
-        read = ReadContext.of(self)
-        self._config = read.config
-        self._report_links = read.report_links
+        self._read = ReadContext.of(self)
+        self._config = self._read.config
         self._plan: Optional[FetchPlan] = None
-        self._written: Optional[Tuple[ListState, Mapping[str, Any]]] = None
 
 
 @dataclass
 class SendWhenChanged(RecordFilter):
-    """Tells the plan that asked for a detail its answer, and keeps it when the plan says it is news.
+    """Tells the plan that asked for a record its answer, and keeps it when the plan says it is news.
 
-    <- the detail of pending transcript b, fingerprint as sent last sync   -> [] (nothing changed)
+    <- the detail of pending transcript b, what was sent of it last sync   -> [] (nothing changed)
     <- the detail of b, now completed                                       -> [b], and b is no longer pending
     """
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._stream = parameters["name"]
+        self._progress = ReadContext.of(self).progress
 
     def filter_records(
         self,
@@ -259,5 +276,6 @@ class SendWhenChanged(RecordFilter):
         plan = stream_slice.extra_fields.get(PLAN_FIELD) if stream_slice else None
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         for record in records:
+            self._progress.record_done(self._stream)
             if plan is None or fetched_as is None or plan.answered(fetched_as, record):
                 yield record

@@ -22,12 +22,14 @@ Authorization header, so two accounts on one base_url would share answers; and t
 asking at once both go to the server.
 """
 
+import io
 import logging
 import threading
 from dataclasses import InitVar, dataclass, field
 from functools import partial
 from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Set, Union
 
+import orjson
 import requests
 from requests.structures import CaseInsensitiveDict
 
@@ -44,6 +46,8 @@ logger = logging.getLogger("airbyte")
 
 # Projects are few (a detail is a few kB); this bound only matters if an account has thousands.
 MAX_STORED_BYTES = 64 * 1024 * 1024
+# A detail slice of a stream read from its list pages alone carries its list item here (router.py).
+LISTED_FIELD = "meetlog_listed"
 
 
 @dataclass
@@ -138,10 +142,12 @@ class SharedResponses:
 @dataclass
 class SharedResponseRequester(Requester):
     """Sends through `requester` (an HttpRequester, declared in full in the manifest), except when
-    another stream of this sync already had a successful answer to the same GET.
+    the read holds the answer already: another stream's successful answer to the same GET, or, for
+    a stream read from its list pages alone, the list item the slice carries.
 
     projects:            GET …/projects/p1  -> sent (with retries), its answer kept
     project_transcripts: GET …/projects/p1  -> that answer, no request
+    transcripts, list-only: GET …/transcripts/t1 with the item in the slice -> the item, no request
 
     A wrapper rather than an HttpRequester subclass: the CDK builds a custom component's fields
     generically, and would drop what only it wires into an HttpRequester (request_headers, the
@@ -180,6 +186,9 @@ class SharedResponseRequester(Requester):
             request_body_json=request_body_json,
             log_formatter=log_formatter,
         )
+        listed = stream_slice.extra_fields.get(LISTED_FIELD) if stream_slice else None
+        if listed is not None:
+            return _answer_from_list(listed)
         if self._responses is None or self.requester.get_method() != HttpMethod.GET:
             return send()
         url = self.url_of(stream_state, stream_slice, next_page_token, path, request_params)
@@ -238,3 +247,13 @@ class SharedResponseRequester(Requester):
     @exit_on_rate_limit.setter
     def exit_on_rate_limit(self, value: bool) -> None:
         self.requester.exit_on_rate_limit = value
+
+
+def _answer_from_list(item: Mapping[str, Any]) -> requests.Response:
+    """A list item, as the answer to its detail request when the user selected no column only the
+    detail holds: no request is sent, and the record is the item as Meetlog listed it."""
+    answer = requests.Response()
+    answer.status_code = 200
+    answer.headers["Content-Type"] = "application/json"
+    answer.raw = io.BytesIO(orjson.dumps(item))
+    return answer

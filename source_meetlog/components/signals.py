@@ -5,9 +5,9 @@
 - ProgressLog: a progress line per stream every 30 seconds of a long sync.
 - deletion_marker: the record that tells a destination a record synced before is gone.
 
-Rate-limited statuses. The platform turns a stream's STREAM_STATUS `RUNNING` with a `RATE_LIMITED` reason into "rate
-limited by the source… resumes in …", using the reason's `quota_reset` (epoch ms), and clears it on
-the next `RUNNING` without a reason. The key pool (key_pool.py) calls `waiting` when a request
+Rate-limited statuses. The platform turns a stream's STREAM_STATUS `RUNNING` with a `RATE_LIMITED`
+reason into "rate limited by the source… resumes in …", using the reason's `quota_reset` (epoch
+ms), and clears it on the next `RUNNING` without a reason. The key pool (key_pool.py) calls `waiting` when a request
 must wait for a key and `flowing` when it goes out; this class sends at most one pair per stream
 per wait, only for a stream of the read's catalog, and only for a wait longer than
 ANNOUNCED_WAIT_SECONDS.
@@ -17,25 +17,22 @@ ANNOUNCED_WAIT_SECONDS.
     flowing("transcripts")       -> RUNNING, no reason
     flowing("transcripts")       -> nothing
 
-Progress lines: records done of the total, requests used, time left. At 60 requests a minute per key, 20,000 transcripts take hours, so the log says every
-30 seconds how far each stream has come, counting what the responses show: a list page's
-`meta.total`, and each detail answered. One log serves one read (ReadContext, read_context.py).
+Progress lines: records done of the total, requests used, time left. At 60 requests a minute per
+key, 20,000 transcripts take hours, so the log says every 30 seconds how far each stream has come:
+a list's `meta.total`, and each record done. One log serves one read (ReadContext, read_context.py).
 
-Deletion markers. Meetlog's lists name every record that still exists, so a record synced before and missing from a
-complete, settled read of its list was deleted (FetchPlan.deleted). Destinations learn it from the
+Deletion markers. Meetlog's lists name every record that still exists, so a record synced before
+and missing from a complete, settled read of its list was deleted (FetchPlan.deleted). Destinations learn it from the
 record's id with `_ab_cdc_deleted_at` set, which Append + Deduped applies as a delete.
 """
 
 import logging
-import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Collection, Deque, Dict, Optional
-
-import requests
+from typing import Any, Callable, Collection, Deque, Dict, Optional
 
 from airbyte_cdk.models import (
     AirbyteMessage,
@@ -133,13 +130,6 @@ INTERVAL_SECONDS = 30.0
 # one (key_pool.py's window and margin), so a 60 s count, taken as that burst starts, would have
 # just lost the previous one and read "1 in the last minute; at most 1 h 29 min left".
 RATE_WINDOW_SECONDS = 61.0
-_EXPORT_PATH = re.compile(r"/api/v1/export/(?P<stream>[a-z_]+)(?P<detail>/[^/?]+)?/?$")
-
-
-@dataclass
-class StreamProgress:
-    total: Optional[int] = None
-    details_done: int = 0
 
 
 def format_duration(seconds: float) -> str:
@@ -151,8 +141,17 @@ def format_duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+@dataclass
+class StreamProgress:
+    total: Optional[int] = None
+    done: int = 0
+    recent: Deque[float] = field(default_factory=deque)  # when its last records were done
+
+
 class ProgressLog:
-    """Counts responses per stream and logs one line per stream at most every `interval` seconds."""
+    """Counts requests, each stream's listed total and records done, and logs one line per stream at
+    most every `interval` seconds: the key pool's authenticators tell it of each answer, the routers
+    of each list's meta.total, the record filters of each record done (from a detail or a list page)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, interval: Optional[float] = None) -> None:
         self._clock = clock
@@ -163,47 +162,53 @@ class ProgressLog:
         self._last_logged = clock()
         self._lock = threading.Lock()
 
-    def count(self, request: requests.PreparedRequest, response: requests.Response) -> None:
-        match = _EXPORT_PATH.search(request.path_url.split("?", 1)[0]) if request.path_url else None
-        now = self._clock()
+    def request_done(self) -> None:
         with self._lock:
             self._requests += 1
-            self._recent.append(now)
-            while self._recent and self._recent[0] < now - RATE_WINDOW_SECONDS:
-                self._recent.popleft()
-            if match and response.status_code == 200:
-                progress = self._streams.setdefault(match["stream"], StreamProgress())
-                if match["detail"]:
-                    progress.details_done += 1
-                elif progress.total is None:
-                    progress.total = _meta_total(response)
-            due = now - self._last_logged >= self._interval
-            if due:
-                self._last_logged = now
-                lines = list(self._lines())
-        if due:
-            for line in lines:
-                logger.info(line)
+            _keep_last_minute(self._recent, self._clock())
+        self._log_if_due()
 
-    def _lines(self):
-        rate = len(self._recent)  # requests in the last minute
+    def listed(self, stream: str, total: Any) -> None:
+        with self._lock:
+            progress = self._streams.setdefault(stream, StreamProgress())
+            progress.total = total if isinstance(total, int) and progress.total is None else progress.total
+
+    def record_done(self, stream: str) -> None:
+        with self._lock:
+            progress = self._streams.setdefault(stream, StreamProgress())
+            progress.done += 1
+            _keep_last_minute(progress.recent, self._clock())
+        self._log_if_due()
+
+    def _log_if_due(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if now - self._last_logged < self._interval:
+                return
+            self._last_logged = now
+            lines = list(self._lines(now))
+        for line in lines:
+            logger.info(line)
+
+    def _lines(self, now: float):
+        _keep_last_minute(self._recent, now, add=False)
         for stream, progress in sorted(self._streams.items()):
-            line = f"Progress of '{stream}': {progress.details_done:,} records fetched"
+            _keep_last_minute(progress.recent, now, add=False)
+            line = f"Progress of '{stream}': {progress.done:,} records fetched"
             if progress.total is not None:
                 line += f" of at most {progress.total:,} listed"
-            line += f"; {self._requests:,} requests so far in this sync, {rate} in the last minute"
-            if progress.total is not None and rate:
-                left = max(progress.total - progress.details_done, 0)
-                line += f"; at most {format_duration(left / rate * 60)} left at this rate"
+            line += f"; {self._requests:,} requests so far in this sync, {len(self._recent)} in the last minute"
+            if progress.total is not None and progress.recent:
+                left = max(progress.total - progress.done, 0)
+                line += f"; at most {format_duration(left / len(progress.recent) * 60)} left at this rate"
             yield line + "."
 
 
-def _meta_total(response: requests.Response) -> Optional[int]:
-    try:
-        total = response.json().get("meta", {}).get("total")
-    except (ValueError, AttributeError):
-        return None
-    return total if isinstance(total, int) else None
+def _keep_last_minute(moments: Deque[float], now: float, add: bool = True) -> None:
+    if add:
+        moments.append(now)
+    while moments and moments[0] < now - RATE_WINDOW_SECONDS:
+        moments.popleft()
 
 
 # ------------------------------------------------------------------ deletion markers

@@ -1,57 +1,56 @@
-"""Which listed records get a detail request, and what the list's state says next. Plain Python.
+"""Which listed records get a detail request, how far a list is read, and what its state says next.
 
 A detail request costs one of the 60 requests a minute a key allows, so a sync asks for the detail
-of a listed record only when it may have changed:
+of a listed record only when it may have changed since it was sent, as the list shows it:
 
 - it is new: its cursor value is past where the last sync settled (less the lookback window);
-- it is pending: not final when it was last sent (a transcript or report still `processing`). Its id
-  and a fingerprint of what was sent are kept in the state until it is final or gone. When the list
-  shows it (reports and projects are listed whole) and it is still not final, that costs nothing;
-  otherwise one detail request re-checks it, and the answer is emitted only if it differs from
-  what was sent;
-- an earlier, interrupted attempt of this sync has not handed it out yet (`progress`).
+- its list fields differ from what was sent (a rename, a report retitled, a pending record that is
+  final now): the state keeps a fingerprint of what was sent (list_state.py);
+- it is a transcript whose report_ids changed: a report was added or deleted (`relinks`);
+- it is pending (not final when sent) and the pages this sync reads do not reach it: the plan reads
+  on down to it, or re-checks it by a detail request, whichever costs fewer requests;
+- and not if an earlier, interrupted attempt of this sync handed it out already (`progress`).
 
-The cursor moves past pending records at once: they are remembered by id, not by holding it back.
+A list read whole (reports, projects, transcripts with reconcile_deletions) shows every record, so a
+record it lists that was never sent is fetched too. The newest-first transcripts list is read only
+as deep as the cursor, the pending records, and page 1 need.
 
-<- state {"created_at": "10:00", "pending": {"b": "9f…"}}; list [a 10:05 completed, c 09:00 completed]
--> fetch a (new); re-check b (pending, not on the pages read); c is skipped; next cursor 10:05
+<- saved: cursor 10:00, sent {b: fp(b)}, pending {p: fp(p processing)}
+<- page 1: [a 10:05 completed, b 09:00 retitled, p 08:00 completed]
+-> fetch a (new), b (changed), p (final now); stop paging: nothing pending is left below
 """
 
-import hashlib
+import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 import orjson
 
+from source_meetlog.core.links import ReportSets
+from source_meetlog.core.list_state import (
+    NOT_KNOWN,
+    ListOrderProgress,
+    ListState,
+    NewestFirstProgress,
+    Progress,
+    Table,
+    fingerprint,
+    legacy_fingerprint,
+)
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
-from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress, legacy_fingerprint
 
 # Statuses after which a transcript's or report's fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
-# With reconcile_deletions every state carries every id synced (list_state.py): all the state
-# messages of a sync together stay under 5% of the record bytes it sends. A checkpoint waits for
-# 33 times its own size in records (3%), leaving the rest for the final state.
-STATE_BYTES_BUDGET = 0.03
+PAGE_SIZE = 100
+# All the state messages of a sync together stay under this share of the record bytes it sends: a
+# checkpoint is taken when the budget, less what the final state will weigh, has room for it.
+STATE_BYTES_BUDGET = 0.05
 # Ids that mark where an interrupted read of an unordered list stopped: a few, so that one of
 # them deleted between the attempts still leaves the place findable.
-MARKERS_PER_PAGE = 3
-
-
-def _ceil_second(moment: datetime) -> datetime:
-    whole = moment.replace(microsecond=0)
-    return whole if whole == moment else whole + timedelta(seconds=1)
-
-
-def fingerprint(record: Mapping[str, Any]) -> str:
-    """A record as sent -> 16 hex digits that change when any field does."""
-    return _fingerprint_and_size(record)[0]
-
-
-def _fingerprint_and_size(record: Mapping[str, Any]) -> Tuple[str, int]:
-    blob = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(blob, digest_size=8).hexdigest(), len(blob)
+MARKERS = 3
+_EMPTY_REPORTS = fingerprint([])
 
 
 @dataclass(frozen=True)
@@ -60,232 +59,293 @@ class ListRules:
 
     cursor_field: str
     status_field: Optional[str] = None  # None: every record is final as soon as it exists (projects)
-    newest_first: bool = False  # documented newest first (transcripts): read until the cursor
+    newest_first: bool = False  # documented newest first (transcripts): read only as deep as needed
     reconcile_deletions: bool = False
     start_date: Optional[str] = None
-    link_field: Optional[str] = None  # reports: transcription_id, whose report_ids a new report changes
+    detail_fields: FrozenSet[str] = frozenset()  # only the detail holds them: not in a list fingerprint
+    links_reports: bool = False  # transcripts: what was sent of report_ids is remembered too
+    list_only: bool = False  # the records are the list items: no detail request at all
 
 
 @dataclass(frozen=True)
 class Fetch:
-    """One detail request. `last_sent`: the fingerprint of what an earlier sync sent, for a re-check."""
+    """One record to send: by a detail request, or, with `listed`, from its list item."""
 
     record_id: str
-    last_sent: Optional[str] = None
+    listed: Optional[Mapping[str, Any]] = None
 
 
 @dataclass
-class _Page:
-    number: Any = None
-    cursors: List[datetime] = field(default_factory=list)
-    ids: List[str] = field(default_factory=list)
+class _Seen:
+    fingerprint: bytes  # of the list item
+    final: bool
+    cursor: Optional[datetime]
+    position: int
+    on_first_page: bool
+    sent_earlier: bool  # handed out by an earlier, interrupted attempt of this sync
 
 
 class FetchPlan:
-    """One sync of one list: which records to fetch, what to re-check, and the list's next state.
+    """One sync of one list: which records to send, how far to read, and the list's next state.
 
-    The router feeds it the listed items page by page (`see`, `page_done`), then `finish`; the
-    detail stream tells it each answer (`answered`). `state()` is what a checkpoint saves: it
-    changes once per list page, so the CDK writes one state message per page, not per record.
+    The router feeds it the listed items (`see`), asks after each page whether to read on
+    (`wants_next_page`), then takes the re-checks (`finish`) and the relinks; the record filter
+    tells it each answer (`answered`). `state()` is what a checkpoint saves: the saved state and
+    this sync's progress until `close`, then the sync's outcome.
     """
 
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
-                 inclusive: bool, now: datetime, first_sync: bool = False) -> None:
+                 inclusive: bool, now: datetime) -> None:
         self._rules = rules
-        self._first_sync = first_sync  # every record is new: nothing synced before to relink
-        self._saved = saved
-        self._resume_after = resume_after
+        # A stream read from its list pages until now, whose details are wanted now: read it all again.
+        self.restarts = saved.list_only and not rules.list_only
+        self._saved = ListState(progress=saved.progress, saved=saved.saved) if self.restarts else saved
+        self._resume_after = None if self.restarts else resume_after
         self._inclusive = inclusive
+        self._start_date = parse_cursor_value(rules.start_date)
+        # A list read whole names every record, so one never sent is new; unless nothing was remembered.
+        self._remembers_all = not rules.newest_first or rules.reconcile_deletions
+        self._knows_all = self._remembers_all and self._saved.sent is not None
         # No cursor may pass the last whole second before the list was read: a record made later
         # in that second shares its timestamp with the ones seen, and must not be passed.
         self._read_at = now.replace(microsecond=0) - timedelta(seconds=1)
         self._lock = threading.Lock()  # answers arrive on the CDK's worker threads
-        self._pending: Dict[str, str] = dict(saved.pending)  # live: hand-outs and answers so far
-        self._committed_pending: Dict[str, str] = dict(saved.pending)
-        self._rechecks: Dict[str, str] = {}  # id -> fingerprint last sent, for this sync's re-checks
-        self._answered: Set[str] = set()
-        self._handed_out: Set[str] = set()
-        self._seen_pending: Set[str] = set()
+        self._seen: Dict[str, _Seen] = {}  # the listed records the next state may remember
+        self._list_fields: FrozenSet[str] = frozenset()  # what a list item holds, to compare a detail with
         self.listed: Set[str] = set()
-        self._link_of: Dict[str, str] = {}  # listed id -> its transcript, with link_field
-        self._new_links: Set[str] = set()  # transcripts whose report_ids this sync's new records change
-        self._relink_later: Set[str] = set()
+        self._answers: Dict[str, Tuple[bytes, bool, Optional[datetime]]] = {}
+        self._handed_out: Set[str] = set()
+        self._rechecks: Dict[str, bytes] = {}  # id -> what was sent, for the pending re-checked by detail
+        self._pending_unseen: Set[Any] = set(self._saved.pending.entries)
+        self._reports_until = self._saved.reports_until
         self.unreliable = False  # some records may not have been seen: nothing is called gone
         self.read_to_the_end = False  # the last page was read: the list named every record
         self._newest: Optional[datetime] = None
-        self._page = _Page()
-        self._progress = self._progress_of_this_attempt()
-        self._committed_progress = saved.progress
+        self._total: Optional[int] = None
+        self._per_page = PAGE_SIZE
+        self._pages_read = 0
+        self._first_page: Any = None
+        self._position = 0
+        self._in_order = True
+        self._last_value: Optional[datetime] = None
+        self._range: Optional[Tuple[datetime, datetime]] = None  # newest first: what this attempt covers
+        self._top: Optional[datetime] = None
+        self._last_ids: Tuple[str, ...] = ()
+        self._progress_at: Optional[Tuple[Any, Tuple[str, ...], int]] = ((None, (), 0))  # (range, last ids, pages)
+        self._page: Any = None
         self._finished = False
-        self._state: Optional[ListState] = None  # the state as of the last commit, until the next
-        self.record_bytes = 0  # what the answers weigh, for the checkpoint budget
-        self._checkpointed_bytes = 0
-        self._state_bytes = len(saved.synced_ids_text or "") if rules.reconcile_deletions else 0
+        self._outcome: Optional[ListState] = None
+        self._written: Optional[Mapping[str, Any]] = None
+        self.record_bytes = 0
+        self._checkpoint_bytes = 0
+        self._saved_bytes = len(orjson.dumps(self._saved.saved))
         self.new_read()
 
     # ------------------------------------------------------------------ reading the list
 
     def new_read(self) -> None:
         """The list is read (again) from page 1: what was handed out stays handed out."""
-        self._page = _Page()
+        self._page, self._pages_read, self._position, self._last_value = None, 0, 0, None
         self.read_to_the_end = False
-        if isinstance(self._progress, ListOrderProgress):
-            self._progress = ListOrderProgress(read_at=self._progress.read_at)
-        saved = self._saved.progress
-        self._skipping = _PrefixSkip(saved if isinstance(saved, ListOrderProgress) else None)
+        progress = self._saved.progress
+        self._skipping = _PrefixSkip(progress if isinstance(progress, ListOrderProgress) else None)
 
-    def see(self, item: Mapping[str, Any], page: Any, record_id: Optional[str],
-            cursor_value: Optional[datetime] = None) -> Optional[Fetch]:
-        """The fetch this listed item calls for, if any. `cursor_value`: the item's cursor field
-        parsed, when the caller has parsed it already."""
-        if page != self._page.number:
-            self._page = _Page(number=page)
+    def see(self, item: Mapping[str, Any], page: Any, record_id: Optional[str], cursor_value: Optional[datetime],
+            total: Optional[int] = None, pages: Optional[int] = None) -> Optional[Fetch]:
+        """The fetch this listed item calls for, if any. `total`, `pages`: the page's meta."""
+        # A partition the router yields reaches the CDK only once the next one is asked for: what a
+        # checkpoint may say is handed out stops before the record this item may hand out (a range
+        # never takes in its own item's second; markers are the ids before it).
+        ids_before, pages_before = self._last_ids, self._pages_read
+        if page != self._page:
+            self._page, self._pages_read = page, self._pages_read + 1
+            self._first_page = page if self._first_page is None else self._first_page
             self._skipping.page_begins()
-        if cursor_value is None:
-            cursor_value = parse_cursor_value(item.get(self._rules.cursor_field))
-        if cursor_value is not None:
-            self._page.cursors.append(cursor_value)
-            if self._newest is None or cursor_value > self._newest:
-                self._newest = cursor_value
-        if record_id is None:
-            return None
-        self._page.ids.append(record_id)
+        if isinstance(total, int) and isinstance(pages, int) and pages > 0:
+            self._total, self._per_page = total, max(math.ceil(total / pages), 1)
+        self._note_place(cursor_value)
+        created = cursor_value if self._rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
+        if record_id is None or (self._start_date and created and created < self._start_date):
+            return None  # created before start_date: never synced (one without created_at is kept)
         self.listed.add(record_id)
-        link = item.get(self._rules.link_field) if self._rules.link_field else None
-        if isinstance(link, str):
-            self._link_of[record_id] = link
-        already_done = self._skipping.covers(record_id, cursor_value)  # keep the walk in step
-        if record_id in self._handed_out:
+        saved, was_pending = self._saved_entry(record_id)
+        if was_pending:
+            self._pending_unseen.discard(self._saved.pending.key_of(record_id))
+        final = self._is_final(item.get(self._rules.status_field) if self._rules.status_field else None)
+        listed_fp = fingerprint(item)
+        self._list_fields = self._list_fields or frozenset(item)
+        done_before = self._skipping.covers(record_id, cursor_value) or self._covered_by_earlier_attempt(
+            record_id, cursor_value, item)
+        if self._remembers_all or page == self._first_page or not final:
+            self._seen[record_id] = _Seen(listed_fp, final, cursor_value, self._position, page == self._first_page,
+                                          done_before)
+        self._position += 1
+        self._last_ids = (self._last_ids + (record_id,))[-MARKERS:]
+        if record_id in self._handed_out or done_before:
             return None
-        status = item.get(self._rules.status_field) if self._rules.status_field else None
-        final = self._is_final(status)
-        if record_id in self._saved.pending:
-            if not final:
-                self._seen_pending.add(record_id)
-                return None  # still not final, as the list says: nothing to fetch
-            return self._hand_out(Fetch(record_id, self._saved.pending[record_id]), final)
-        if not self._may_have_changed(cursor_value):
+        if not self._changed(saved, was_pending, listed_fp, final, cursor_value):
             return None
-        if already_done or self._covered_by_earlier_attempt(record_id, cursor_value, item):
-            return None
-        if isinstance(link, str) and not self._first_sync:
-            self._new_links.add(link)
-        return self._hand_out(Fetch(record_id), final)
+        self._progress_at = (self._range, ids_before, pages_before)
+        return self._hand_out(record_id, item)
 
-    def page_done(self, next_item: Optional[Mapping[str, Any]] = None) -> None:
-        """Every fetch of the page just read is handed out: commit what a checkpoint may say.
-        `next_item`: the first item of the next page, if any (the seam between the two)."""
-        seam = parse_cursor_value(next_item.get(self._rules.cursor_field)) if next_item is not None else None
-        with self._lock:
-            if self._page.cursors or self._page.ids:
-                self._progress = self._extended_progress(seam)
-            self._committed_progress = self._merged_progress()
-            self._committed_pending = dict(self._pending)
-            self._state = None
+    def wants_next_page(self) -> bool:
+        """After a page: whether the rest of the list can change what this sync sends."""
+        if self._remembers_all or not self._in_order:
+            return True
+        if self._last_value is None or self._may_be_new(self._last_value):
+            return True  # the cursor's records may go on
+        unseen = len(self._pending_unseen)  # a tie goes to the detail requests: they bring each record whole
+        return unseen > 0 and not (self._rechecks_by_detail and unseen <= self._pages_to_oldest_pending())
 
     def finish(self) -> List[Fetch]:
-        """The list is read: the pending records it did not settle, to re-check one request each."""
-        rechecks: List[Fetch] = []
-        # A newest-first list may have stopped at the cursor; the others are always read whole.
-        whole_list = self.read_to_the_end or not self._rules.newest_first
-        for record_id, last_sent in self._saved.pending.items():
-            if record_id in self._seen_pending or record_id in self._handed_out:
-                continue
-            if whole_list and not self.unreliable:
-                with self._lock:
-                    self._pending.pop(record_id, None)  # a complete list no longer names it: gone
-                continue
-            rechecks.append(self._hand_out(Fetch(record_id, last_sent), final=False))
-        return rechecks
+        """The list is read: the pending records it did not reach, to re-check one request each."""
+        self._progress_at = None  # the list is read: every record of it is handed out
+        if self.read_to_the_end and not self.unreliable:
+            self._pending_unseen.clear()  # a complete list no longer names them: gone
+        if not self._rechecks_by_detail:
+            return []  # kept as they were, for a sync whose pages reach them
+        for record_id in sorted(self._pending_unseen):
+            self._rechecks[record_id] = self._saved.pending.entries[record_id]
+        return [self._hand_out(record_id, None) for record_id in sorted(self._pending_unseen)]
+
+    def relinks(self, reports: ReportSets) -> List[Fetch]:
+        """Transcripts whose report_ids changed: a report added since, or, where the sent report_ids
+        are remembered and the reports list was read whole, one added or deleted."""
+        changed: Set[str] = set()
+        until = parse_cursor_value(self._reports_until)
+        for transcript_id, report_ids in reports.by_transcript.items():
+            sent = self._entry_now(transcript_id)
+            if sent is not None and sent[4:] != NOT_KNOWN and reports.complete:
+                if sent[4:] != fingerprint(sorted(report_ids)):
+                    changed.add(transcript_id)
+            elif until is not None and reports.newest_of(transcript_id) > until:
+                changed.add(transcript_id)  # a report made since: its transcript was sent without it
+        if reports.complete:
+            for transcript_id in self._seen:
+                sent = self._entry_now(transcript_id)
+                if transcript_id not in reports.by_transcript and sent is not None and sent[4:] not in (NOT_KNOWN, _EMPTY_REPORTS):
+                    changed.add(transcript_id)  # its last report was deleted
+        if reports.newest is not None and not self.unreliable:
+            self._reports_until = format_cursor_value(max(reports.newest, until or reports.newest))
+        return [self._hand_out(t, None) for t in sorted(changed - self._handed_out)]
 
     def close(self) -> None:
-        """Every fetch is handed out (re-checks and links too). The state asked for from now on is the
-        sync's outcome: the CDK asks only once every detail has been answered, or not at all."""
+        """Every fetch is handed out. The state asked for from now on is the sync's outcome: the CDK
+        asks only once every detail has been answered, or not at all."""
         with self._lock:
             self._finished = True
 
     def deleted(self) -> List[str]:
-        """With reconcile_deletions: the ids synced before that this complete read no longer lists."""
-        previous = self._saved.synced_ids
-        if not self._rules.reconcile_deletions or previous is None or self.unreliable:
+        """With reconcile_deletions: the ids sent before that this complete read no longer lists."""
+        saved = self._saved
+        if not self._rules.reconcile_deletions or self.unreliable or not self.read_to_the_end or saved.sent is None:
             return []
-        if self._saved.synced_ids_start_date != self._rules.start_date:
+        if saved.start_date != self._rules.start_date or not saved.sent.by_id:
             return []
-        return sorted(previous - self.listed)
-
-    def changed_links(self) -> Set[str]:
-        """With link_field: the transcripts whose report_ids changed in this sync (a new report, or
-        with reconcile_deletions a deleted one)."""
-        deleted = {self._saved.synced_links[i] for i in self.deleted() if i in self._saved.synced_links}
-        return self._new_links | deleted
-
-    def relink_later(self, transcript_ids: Set[str]) -> None:
-        """Transcripts the transcripts stream could not take in this sync: the next sync's will."""
-        with self._lock:
-            self._relink_later = set(transcript_ids)
-
-    def fetch_link(self, record_id: str) -> Optional[Fetch]:
-        """A transcript whose report_ids changed: fetched once, unless this sync fetched it already."""
-        if record_id in self._handed_out:
-            return None
-        return self._hand_out(Fetch(record_id), final=True)
-
-    @property
-    def start_date_changed(self) -> bool:
-        return self._saved.synced_ids is not None and self._saved.synced_ids_start_date != self._rules.start_date
+        return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())) - self.listed)
 
     # ------------------------------------------------------------------ answers
 
     def answered(self, record_id: str, record: Mapping[str, Any]) -> bool:
-        """The detail of `record_id` arrived: whether to emit it (a re-check that changed nothing is not)."""
-        record_fingerprint, size = _fingerprint_and_size(record)
+        """The detail (or list item) of `record_id` arrived: whether to send it."""
+        value = self._value_of(record_id, record)
         status = record.get(self._rules.status_field) if self._rules.status_field else None
+        cursor = parse_cursor_value(record.get(self._rules.cursor_field))
+        last_sent = self._rechecks.get(record_id)
+        send = last_sent is None or last_sent[:4] == NOT_KNOWN or last_sent != value
+        # A transcript relinked to its reports may be older than start_date: it was never to be synced.
+        send = send and not (self._start_date and cursor and cursor < self._start_date)
         with self._lock:
-            self._answered.add(record_id)
-            self.record_bytes += size
-            if self._is_final(status):
-                self._pending.pop(record_id, None)
-            else:
-                self._pending[record_id] = record_fingerprint
-            last_sent = self._rechecks.get(record_id)
-        return last_sent is None or last_sent != record_fingerprint
+            self._answers[record_id] = (value, self._is_final(status), cursor)
+            self.record_bytes += len(orjson.dumps(record)) if send else 0
+        return send
 
     # ------------------------------------------------------------------ state
 
-    def state(self) -> ListState:
-        """What the list's state says now: as of the last whole page until `close`, and the sync's
-        outcome after it."""
+    def state(self) -> Mapping[str, Any]:
+        """The list's state now: the saved one with this sync's progress until `close`, then the sync's outcome."""
         with self._lock:
             if not self._finished:
-                if self._state is None:
-                    self._state = ListState(
-                        cursor=self._saved.cursor, pending=dict(self._committed_pending),
-                        progress=self._committed_progress, synced_ids=self._saved.synced_ids,
-                        synced_ids_start_date=self._saved.synced_ids_start_date,
-                        synced_ids_text=self._saved.synced_ids_text,
-                    )
-                return self._state
-            # A record handed out and never answered was a 404: it is gone.
-            pending = {i: fp for i, fp in self._pending.items() if i in self._answered or i not in self._handed_out}
-            relink = tuple(sorted(self._relink_later))
-        # The sync's outcome, asked for once when every detail is answered: built afresh, not kept.
-        ids = self._next_synced_ids()
-        links = {i: self._link_of.get(i) or self._saved.synced_links.get(i) for i in ids or ()}
+                return self._saved.with_progress(self._merged_progress())
+            if self._written is None:
+                outcome = self.outcome()
+                pending_by_id = self._rules.reconcile_deletions or (self._rechecks_possible and self._few_pending(outcome))
+                self._written = outcome.written(self._rules.cursor_field, self._rules.reconcile_deletions, pending_by_id)
+            return self._written
+
+    def outcome(self) -> ListState:
+        """What this sync leaves for the next one, once every fetch is handed out and answered."""
+        if self._outcome is None:
+            self._outcome = self._next_state()
+        return self._outcome
+
+    def checkpoint_is_due(self) -> bool:
+        """Whether the budget has room for a checkpoint now, the final state's share set aside."""
+        with self._lock:
+            final = (len(self._seen) + len(self._pending_unseen)) * (24 if self._rules.reconcile_deletions else 16)
+            spent = self._checkpoint_bytes + self._checkpoint_size() + final
+            return spent <= STATE_BYTES_BUDGET * self.record_bytes
+
+    def checkpointed(self) -> None:
+        with self._lock:
+            self._checkpoint_bytes += self._checkpoint_size()
+
+    def _checkpoint_size(self) -> int:
+        return self._saved_bytes + 400  # the message the CDK wraps around the list state, and this sync's progress
+
+    def _next_state(self) -> ListState:
+        """The records the next sync reads, with what was sent of each: every record of a list read
+        whole, and of the newest-first list its first page; pending records apart."""
+        width = 8 if self._rules.links_reports else 4
+        sent, pending, lows = Table(width=width), Table(width=width), []
+        for record_id, seen in self._seen.items():
+            value, final, cursor = self._outcome_of(record_id, seen)
+            if value is None:
+                continue  # handed out and never answered: a 404, the record is gone
+            if not final:
+                pending.entries[record_id] = value
+                lows.append((cursor, seen.position))
+            elif self._remembers_all or seen.on_first_page:
+                sent.entries[record_id] = value
+        for key in self._pending_unseen:  # not reached, or re-checked by detail
+            answer = self._answers.get(key) if isinstance(key, str) else None
+            if answer is None and key in self._handed_out:
+                continue  # gone
+            value, final, cursor = answer or (self._saved.pending.entries[key], False, None)
+            target = pending if not final else (sent if self._remembers_all else None)
+            if target is not None:
+                target.entries[key] = value
+            lows += [(cursor, None)] if not final and cursor else []
+        if self.unreliable and self._saved.sent is not None and self._remembers_all:
+            for key, value in self._saved.sent.entries.items():  # some records may not have been seen
+                sent.entries.setdefault(key, value)
+        if pending.entries and not self._saved.pending.by_id and self._pending_unseen:
+            pending.by_id = False  # keys of hashes carried over: the table stays by hash
         return ListState(
-            cursor=self._next_cursor(), pending=pending, synced_ids=ids, synced_ids_start_date=self._rules.start_date,
-            synced_links={i: link for i, link in links.items() if link}, relink=relink,
+            cursor=self._next_cursor(), sent=sent, pending=pending, pending_low=self._pending_low(lows),
+            reports_until=self._reports_until, start_date=self._rules.start_date, list_only=self._rules.list_only,
         )
 
-    def worth_a_checkpoint(self) -> bool:
-        """Whether the records sent since the last checkpoint outweigh the state a new one writes
-        by the budget (with reconcile_deletions; always, without)."""
-        if not self._rules.reconcile_deletions:
-            return True
-        with self._lock:
-            if (self.record_bytes - self._checkpointed_bytes) * STATE_BYTES_BUDGET < self._state_bytes:
-                return False
-            self._checkpointed_bytes = self.record_bytes
-            return True
+    def _outcome_of(self, record_id: str, seen: _Seen) -> Tuple[Optional[bytes], bool, Optional[datetime]]:
+        answer = self._answers.get(record_id)
+        if answer is not None:
+            return answer
+        if record_id in self._handed_out:
+            return None, seen.final, seen.cursor
+        saved, _ = self._saved_entry(record_id)
+        if saved is not None and saved[:4] != NOT_KNOWN and not seen.sent_earlier:
+            return saved, seen.final, seen.cursor
+        # Sent by an interrupted attempt, or before fingerprints were kept: the list says what it holds.
+        return seen.fingerprint + (NOT_KNOWN if self._rules.links_reports else b""), seen.final, seen.cursor
+
+    def _pending_low(self, lows: List[Tuple[Optional[datetime], Optional[int]]]) -> Optional[Tuple[str, Optional[int]]]:
+        """The oldest pending record, and how many records the list holds below it."""
+        known = [(cursor, position) for cursor, position in lows if cursor is not None]
+        if not known:
+            return self._saved.pending_low if lows else None
+        cursor, position = min(known, key=lambda low: low[0])
+        older = self._total - position - 1 if position is not None and self._total is not None else None
+        return format_cursor_value(cursor), older
 
     def _next_cursor(self) -> Optional[str]:
         if self.unreliable or self._newest is None:
@@ -294,34 +354,105 @@ class FetchPlan:
         saved = parse_cursor_value(self._saved.cursor)
         return format_cursor_value(max(reached, saved) if saved is not None else reached)  # never backwards
 
-    def _next_synced_ids(self) -> Optional[Set[str]]:
-        if not self._rules.reconcile_deletions:
-            return None
-        if self.unreliable:
-            # Some records may not have been seen: none can be called deleted, and none forgotten.
-            return self.listed | (self._saved.synced_ids or set())
-        return set(self.listed)
-
     # ------------------------------------------------------------------ decisions
 
     def _is_final(self, status: Any) -> bool:
         return not self._rules.status_field or status in FINAL_STATUSES
 
-    def _may_have_changed(self, cursor_value: Optional[datetime]) -> bool:
+    def _may_be_new(self, cursor_value: Optional[datetime]) -> bool:
         if self._resume_after is None or cursor_value is None:
             return True
         return cursor_value >= self._resume_after if self._inclusive else cursor_value > self._resume_after
 
-    def _hand_out(self, fetch: Fetch, final: bool) -> Fetch:
+    def _changed(self, saved: Optional[bytes], was_pending: bool, listed_fp: bytes, final: bool,
+                 cursor_value: Optional[datetime]) -> bool:
+        if self._may_be_new(cursor_value):
+            return True
+        if saved is None:
+            return self._knows_all  # listed whole, never sent: added late, or back into start_date
+        if saved[:4] == NOT_KNOWN:
+            return was_pending and final  # sent by 0.2.0: only a pending record final now is news
+        return saved[:4] != listed_fp
+
+    def _saved_entry(self, record_id: str) -> Tuple[Optional[bytes], bool]:
+        """What the last sync sent of a record, and whether it was pending then."""
+        pending = self._saved.pending.get(record_id)
+        if pending is not None:
+            return pending, True
+        return (self._saved.sent.get(record_id) if self._saved.sent is not None else None), False
+
+    def _entry_now(self, record_id: str) -> Optional[bytes]:
+        """What this sync sent of a record, else what the last sync did."""
+        answer = self._answers.get(record_id)
+        if answer is not None:
+            return answer[0]
+        if record_id in self._handed_out:
+            return None
+        pending = self._saved.pending.get(record_id)
+        return pending if pending is not None else (self._saved.sent.get(record_id) if self._saved.sent else None)
+
+    def _value_of(self, record_id: str, record: Mapping[str, Any]) -> bytes:
+        """What is remembered of a record sent: the fingerprint of its list fields, as the list showed
+        them when this sync read it, else as the answer has them (a re-check, a relink); and of a
+        transcript, its report_ids. A field the detail adds beyond the list's changes nothing."""
+        seen = self._seen.get(record_id)
+        listed_part = seen.fingerprint if seen is not None else fingerprint(
+            {k: v for k, v in record.items() if (k in self._list_fields if self._list_fields else k not in self._rules.detail_fields)})
+        if not self._rules.links_reports:
+            return listed_part
+        report_ids = record.get("report_ids")
+        return listed_part + (fingerprint(sorted(report_ids)) if isinstance(report_ids, list) else NOT_KNOWN)
+
+    @property
+    def _rechecks_possible(self) -> bool:
+        return self._rules.newest_first and not self._rules.list_only
+
+    @property
+    def _rechecks_by_detail(self) -> bool:
+        return self._rechecks_possible and self._saved.pending.by_id
+
+    def _pages_to_oldest_pending(self) -> int:
+        low = self._saved.pending_low
+        older = low[1] if low is not None and low[1] is not None else 0
+        return max(math.ceil(((self._total or 0) - older) / self._per_page) - self._pages_read, 0)
+
+    def _few_pending(self, state: ListState) -> bool:
+        """Pending records are written by id (so that the next sync may re-check them by detail) where
+        that is cheaper than reading the pages down to the oldest of them."""
+        older = state.pending_low[1] if state.pending_low and state.pending_low[1] is not None else 0
+        pages = math.ceil(max((self._total or 0) - older, 1) / self._per_page)
+        return len(state.pending.entries) + 1 <= pages
+
+    def _hand_out(self, record_id: str, item: Optional[Mapping[str, Any]]) -> Fetch:
         with self._lock:
-            self._handed_out.add(fetch.record_id)
-            if fetch.last_sent is not None:
-                self._rechecks[fetch.record_id] = fetch.last_sent
-            elif not final:
-                # Tracked from the moment it is handed out: a checkpoint taken before its answer
-                # arrives still names it, so an interruption cannot lose it.
-                self._pending.setdefault(fetch.record_id, "")
-        return fetch
+            self._handed_out.add(record_id)
+        return Fetch(record_id, listed=item if self._rules.list_only and item is not None else None)
+
+    def _note_place(self, cursor_value: Optional[datetime]) -> None:
+        """Keeps the order check, the newest value, and this attempt's progress in step with the list."""
+        if cursor_value is None:
+            return
+        if self._newest is None or cursor_value > self._newest:
+            self._newest = cursor_value
+        if self._last_value is not None and cursor_value > self._last_value:
+            self._in_order = False  # not newest first after all: read to the end, progress stays put
+        self._last_value = cursor_value
+        if self._rules.newest_first and self._in_order:
+            # Every record newer than this one is handed out; those of its second may still come.
+            self._top = self._top or min(cursor_value, self._read_at).replace(microsecond=0)
+            low = cursor_value.replace(microsecond=0) + timedelta(seconds=1)
+            self._range = (low, self._top) if low <= self._top else self._range
+
+    def _merged_progress(self) -> Progress:
+        """What every attempt so far has handed out: earlier attempts' progress and this one's."""
+        earlier = self._saved.progress
+        span, last_ids, pages = self._progress_at or (self._range, self._last_ids, self._pages_read)
+        if self._rules.newest_first:
+            this = NewestFirstProgress((span,) if span else ())
+            return earlier.merged_with(this) if isinstance(earlier, NewestFirstProgress) else this
+        if isinstance(earlier, ListOrderProgress) and not self._skipping.passed:
+            return earlier  # this attempt has not yet got past where the last one stopped
+        return ListOrderProgress(read_at=format_cursor_value(self._read_at), pages=pages, after=last_ids)
 
     def _covered_by_earlier_attempt(self, record_id: str, cursor_value: Optional[datetime],
                                     item: Mapping[str, Any]) -> bool:
@@ -331,49 +462,14 @@ class FetchPlan:
         legacy = self._saved.legacy_handed_out
         return bool(legacy) and legacy_fingerprint(item, self._rules.cursor_field, self._rules.status_field) in legacy
 
-    def _progress_of_this_attempt(self):
-        if self._rules.newest_first:
-            return NewestFirstProgress(ranges=())
-        return ListOrderProgress(read_at=format_cursor_value(self._read_at))
-
-    def _extended_progress(self, seam: Optional[datetime]):
-        """This attempt's progress once the current page is handed out.
-
-        Newest first, the page's records span [oldest, newest]. A record of the next page may share
-        the oldest value (the seam): then only the values above the seam count as done. Bounds are
-        whole seconds: the oldest rounded up, the newest down (never past the read), so that the
-        range never takes in a record that was not handed out.
-        """
-        if isinstance(self._progress, NewestFirstProgress):
-            done = [v for v in self._page.cursors if seam is None or v > seam]
-            if not done:
-                return self._progress
-            low, high = _ceil_second(min(done)), min(max(done), self._read_at).replace(microsecond=0)
-            if low > high:
-                return self._progress
-            return self._progress.including(low, high)
-        return ListOrderProgress(read_at=self._progress.read_at, pages=(self._progress.pages or 0) + 1,
-                                 after=tuple(self._page.ids[-MARKERS_PER_PAGE:]) or self._progress.after)
-
-    def _merged_progress(self):
-        """What every attempt so far has handed out: earlier attempts' progress and this one's."""
-        earlier = self._saved.progress
-        if isinstance(self._progress, NewestFirstProgress):
-            if isinstance(earlier, NewestFirstProgress):
-                return earlier.merged_with(self._progress)
-            return self._progress
-        if isinstance(earlier, ListOrderProgress) and not self._skipping.passed:
-            return earlier  # this attempt has not yet got past where the last one stopped
-        return self._progress
-
 
 class _PrefixSkip:
     """Walks an unordered list as an interrupted attempt left it: every record before its markers
-    (the last ids of the last page it finished) was handed out, unless it is newer than that read.
+    (the last ids it handed out) was handed out, unless it is newer than that read.
 
     markers [m1, m2, m3], read_at R: skip old records (cursor <= R) until a marker shows; after a
     marker, skip only markers; the first other old record is new ground. Past the pages that attempt
-    finished, stop skipping: records it finished that insertions pushed further are fetched again.
+    reached, stop skipping: records it handed out that insertions pushed further are fetched again.
     (Only if every marker was deleted between the attempts can a record that moved onto those pages
     in their place be skipped: a few records, only then.)
     """
@@ -393,8 +489,7 @@ class _PrefixSkip:
     def covers(self, record_id: str, cursor_value: Optional[datetime]) -> bool:
         if self.passed:
             return False
-        is_marker = record_id in self._progress.after
-        if is_marker:
+        if record_id in self._progress.after:
             self._seen_marker = True
             return True
         old = cursor_value is not None and self._read_at is not None and cursor_value <= self._read_at

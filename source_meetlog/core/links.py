@@ -1,38 +1,30 @@
-"""Keeping a transcript's `report_ids` current when its reports change. Plain Python.
+"""A transcript's `report_ids` as the reports list shows them. Plain Python.
 
-A transcript is fetched when it is new; a report made later for it changes its `report_ids` (the
-transcript's own created_at does not move). So the reports stream tells the transcripts stream,
-through this hand-off, which synced transcripts gained a report (or, with reconcile_deletions,
-lost one) in this sync, and the transcripts stream fetches each of them once: one request per
-such transcript per sync. Both streams run at once; whichever ends its list first:
+A transcript's own fields do not move when a report is added to it or deleted, but its report_ids
+do. So the transcripts stream reads the reports list too (the same answers the reports stream reads,
+shared: no extra request) and sends again each transcript whose reports differ from what it sent
+(FetchPlan.relinks), in the same sync, whichever stream Airbyte reads first.
 
-- the reports stream first: its transcripts are taken by the transcripts stream at the end of its list;
-- the transcripts stream first: they are kept in the reports stream's state (`relink_transcripts`),
-  and the next sync's transcripts stream fetches them.
-
-offer({"t1"}) before take() -> take() == {"t1"};   take() before offer({"t1"}) -> offer returns {"t1"}
+<- reports list [{id: r1, transcription_id: t1, created_at: 10:00}, {id: r2, transcription_id: t1, …}]
+-> by_transcript {"t1": ["r1", "r2"]}; newest_of("t1") the newest of their created_at
 """
 
-import threading
-from typing import Iterable, Set
+from datetime import datetime
+from typing import Dict, List, Optional
 
 
-class ReportLinks:
-    def __init__(self, carried_over: Iterable[str] = ()) -> None:
-        self._lock = threading.Lock()
-        self._offered: Set[str] = set(carried_over)  # what the last sync could not hand over
-        self._taken = False
+class ReportSets:
+    def __init__(self) -> None:
+        self.by_transcript: Dict[str, List[str]] = {}
+        self._newest: Dict[str, datetime] = {}
+        self.newest: Optional[datetime] = None
+        self.complete = False  # the whole list was read, unchanged while paged: a missing report is gone
 
-    def offer(self, transcript_ids: Iterable[str]) -> Set[str]:
-        """The reports stream's changed transcripts; returns those the transcripts stream can no longer take."""
-        with self._lock:
-            if self._taken:
-                return set(transcript_ids)
-            self._offered.update(transcript_ids)
-            return set()
+    def add(self, report_id: str, transcript_id: str, created_at: Optional[datetime]) -> None:
+        self.by_transcript.setdefault(transcript_id, []).append(report_id)
+        if created_at is not None:
+            self._newest[transcript_id] = max(created_at, self._newest.get(transcript_id, created_at))
+            self.newest = max(created_at, self.newest or created_at)
 
-    def take(self) -> Set[str]:
-        """The transcripts stream, once its list is read: the transcripts to fetch again. Later offers wait a sync."""
-        with self._lock:
-            self._taken = True
-            return set(self._offered)
+    def newest_of(self, transcript_id: str) -> datetime:
+        return self._newest.get(transcript_id, datetime.min)

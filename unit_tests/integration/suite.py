@@ -7,8 +7,8 @@ runs this suite with its stream's names and adds what is its own.
 What the tests below exercise (lines marked as integration_tests/test_manifest_quotes.py says
 quote the manifest, and are checked against it there):
 - the list paginator's strategy asks for page meta.page + 1 until meta.page >= meta.total_pages,
-  100 records a page (components/pagination.py):
-  manifest: `class_name: source_meetlog.components.list_pages.NewestFirstPagination`
+  100 records a page (the stock CursorPagination; the plan may stop the transcripts list sooner):
+  manifest: `cursor_value: "{{ response.meta.page + 1 }}"`
 - the error handler's filters, on lists and details alike (a 403 whose message names no scope is
   not_an_export_endpoint's, which blames base_url; the mocks' 403s name the scope):
   manifest: `rejected_key: type: HttpResponseFilter http_codes: [401] action: RETRY failure_type: config_error`
@@ -179,7 +179,7 @@ class MeetlogStreamSuite:
     def test_given_two_pages_when_read_then_request_page_2_and_no_page_3(self, http_mocker: HttpMocker) -> None:
         """Page 1: meta.page 1 >= meta.total_pages 2 is false, so the strategy asks for page 1 + 1 = 2.
         Page 2: meta.page 2 >= total_pages 2 is true, so there is no page 3 (not mocked: asking for it fails the test).
-        manifest: `class_name: source_meetlog.components.list_pages.NewestFirstPagination`
+        manifest: `cursor_value: "{{ response.meta.page + 1 }}"`
         """
         first_page, second_page = record_ids(self.STREAM, PAGE_SIZE), record_ids(self.STREAM, 2, start=PAGE_SIZE + 1)
         total = len(first_page) + len(second_page)

@@ -1,0 +1,136 @@
+"""core/links.py and FetchPlan.relinks: a transcript's report_ids kept current, in the sync that sees the
+reports change, at one request per transcript whose reports changed."""
+
+from datetime import datetime, timedelta
+from typing import Dict, List
+
+from source_meetlog.core.fetch_plan import FetchPlan, ListRules
+from source_meetlog.core.links import ReportSets
+from source_meetlog.core.list_state import ListState
+
+TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True,
+                        reconcile_deletions=True, detail_fields=frozenset({"report_ids", "text"}))
+NOW = datetime(2026, 5, 10, 12)
+
+
+def at(hours: float) -> datetime:
+    return datetime(2026, 5, 10) + timedelta(hours=hours)
+
+
+def stamp(hours: float) -> str:
+    return at(hours).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def transcript(record_id: str, hours: float, report_ids: List[str]) -> dict:
+    return {"id": record_id, "created_at": stamp(hours), "status": "completed", "report_ids": report_ids}
+
+
+def listed(detail: dict) -> dict:
+    return {k: v for k, v in detail.items() if k != "report_ids"}
+
+
+def reports(by_transcript: Dict[str, List[str]], hours: float = 1, complete: bool = True) -> ReportSets:
+    sets = ReportSets()
+    for transcript_id, report_ids in by_transcript.items():
+        for report_id in report_ids:
+            sets.add(report_id, transcript_id, at(hours))
+    sets.complete = complete
+    return sets
+
+
+def sync(saved: dict, transcripts: List[dict], report_sets: ReportSets, cursor_hours=None, rules=TRANSCRIPTS,
+         older: List[dict] = ()):
+    """One sync of the transcripts stream: its list (answered with the details given), then the relinks.
+    `older`: transcripts the pages read do not reach."""
+    plan = FetchPlan(rules, ListState.read(saved, "created_at"), at(cursor_hours) if cursor_hours is not None else None,
+                     inclusive=False, now=NOW)
+    plan.new_read()
+    details = {t["id"]: t for t in (*transcripts, *older)}
+    fetched = []
+    for position, detail in enumerate(transcripts):
+        fetch = plan.see(listed(detail), 1, detail["id"], datetime.strptime(detail["created_at"], "%Y-%m-%dT%H:%M:%SZ"),
+                         len(transcripts), 1)
+        if fetch:
+            fetched.append(fetch.record_id)
+            plan.answered(fetch.record_id, detail)
+    plan.read_to_the_end = True
+    plan.finish()
+    relinked = [f.record_id for f in plan.relinks(report_sets)]
+    for record_id in relinked:
+        plan.answered(record_id, details[record_id])
+    plan.close()
+    return fetched, relinked, plan.state()
+
+
+def test_given_a_report_made_for_a_transcript_sent_before_then_that_transcript_is_sent_again_with_it():
+    first_fetched, _, state = sync({}, [transcript("t1", 1, ["r1"]), transcript("t2", 0, [])],
+                                   reports({"t1": ["r1"]}, hours=1))
+    assert first_fetched == ["t1", "t2"]
+
+    fetched, relinked, _ = sync(state, [transcript("t1", 1, ["r1"]), transcript("t2", 0, ["r2"])],
+                                reports({"t1": ["r1"], "t2": ["r2"]}, hours=2), cursor_hours=1)
+
+    assert (fetched, relinked) == ([], ["t2"])
+
+
+def test_given_a_report_deleted_from_a_transcript_sent_before_then_that_transcript_is_sent_again_without_it():
+    _, _, state = sync({}, [transcript("t1", 1, ["r1", "r2"])], reports({"t1": ["r1", "r2"]}))
+
+    _, relinked, _ = sync(state, [transcript("t1", 1, ["r2"])], reports({"t1": ["r2"]}), cursor_hours=1)
+
+    assert relinked == ["t1"]
+
+
+def test_given_the_last_report_of_a_transcript_deleted_then_that_transcript_is_sent_again():
+    _, _, state = sync({}, [transcript("t1", 1, ["r1"])], reports({"t1": ["r1"]}))
+
+    _, relinked, _ = sync(state, [transcript("t1", 1, [])], reports({}), cursor_hours=1)
+
+    assert relinked == ["t1"]
+
+
+def test_given_no_report_changed_then_no_transcript_is_sent_again():
+    _, _, state = sync({}, [transcript("t1", 1, ["r1"]), transcript("t2", 0, [])], reports({"t1": ["r1"]}))
+
+    fetched, relinked, _ = sync(state, [transcript("t1", 1, ["r1"]), transcript("t2", 0, [])],
+                                reports({"t1": ["r1"]}), cursor_hours=1)
+
+    assert (fetched, relinked) == ([], [])
+
+
+def test_given_a_reports_list_not_read_whole_then_no_deletion_is_read_into_it():
+    _, _, state = sync({}, [transcript("t1", 1, ["r1", "r2"])], reports({"t1": ["r1", "r2"]}))
+
+    _, relinked, _ = sync(state, [transcript("t1", 1, ["r1", "r2"])], reports({"t1": ["r1"]}, complete=False),
+                          cursor_hours=1)
+
+    assert relinked == []
+
+
+def test_given_a_transcript_not_remembered_then_a_report_made_since_the_last_sync_relinks_it():
+    """Without reconcile_deletions only the newest page and the pending transcripts are remembered: an older
+    one is relinked when a report newer than the last sync's newest report names it."""
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True)
+    _, _, state = sync({}, [transcript("t1", 1, ["r1"])], reports({"t1": ["r1"]}, hours=1), rules=rules)
+    state = {k: v for k, v in state.items() if k != "sent"}  # as if t1 had slipped off the newest page
+
+    _, relinked, _ = sync(state, [], reports({"t1": ["r1", "r2"]}, hours=3), cursor_hours=1, rules=rules,
+                          older=[transcript("t1", 1, ["r1", "r2"])])
+
+    assert relinked == ["t1"]
+
+
+def test_given_a_relinked_transcript_created_before_start_date_then_it_is_fetched_but_not_sent():
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True,
+                      start_date=stamp(5))
+    plan = FetchPlan(rules, ListState.read({}, "created_at"), None, inclusive=False, now=NOW)
+
+    assert plan.answered("old", transcript("old", 1, ["r9"])) is False
+
+
+def test_report_sets_say_each_transcripts_reports_and_the_newest_of_them():
+    sets = ReportSets()
+    sets.add("r1", "t1", at(1))
+    sets.add("r2", "t1", at(3))
+
+    assert sets.by_transcript == {"t1": ["r1", "r2"]} and sets.newest_of("t1") == at(3) == sets.newest
