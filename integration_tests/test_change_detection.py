@@ -98,9 +98,7 @@ def test_given_messy_data_and_no_change_when_synced_then_nothing_is_emitted_and_
 
 
 @pytest.mark.parametrize("sizes", [
-    pytest.param(MESSY, id="messy", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue #19: every pending transcript below the first list page is re-checked by its own detail "
-        "request, even where reading the list down to the oldest costs less"))),
+    pytest.param(MESSY, id="messy"),
     pytest.param(SPARSE, id="sparse"),
 ])
 def test_given_pending_transcripts_and_no_change_when_synced_then_transcripts_cost_the_cheaper_of_pages_or_rechecks(
@@ -129,8 +127,6 @@ def test_given_k_new_transcripts_when_synced_then_only_they_are_emitted(server, 
     emitted_as_served(sync, "transcripts", added, server)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: the new transcripts push the pending one at place 99 off the first "
-                                       "list page, and 0.2.0 then re-checks it with a request of its own")
 @pytest.mark.parametrize("k", [1, 3])
 def test_given_k_new_transcripts_when_synced_then_the_sync_costs_k_requests_more_than_one_without_change(
     server, first_state, k
@@ -160,9 +156,7 @@ def test_given_a_pending_transcript_that_completes_when_synced_then_it_alone_is_
 
 @pytest.mark.parametrize("which", [
     "on page 1",
-    pytest.param("oldest", marks=pytest.mark.xfail(strict=True, reason=(
-        "issue #19: 0.2.0 re-checks every pending transcript below page 1 on every sync, so the one that "
-        "completes adds nothing to a sync that costs 19 where 3 are promised"))),
+    "oldest",
 ])
 def test_given_a_pending_transcript_that_completes_when_synced_then_the_sync_costs_one_request_more_than_one_without_change(
     server, first_state, which
@@ -190,8 +184,6 @@ def test_given_reconcile_deletions_and_no_change_when_synced_then_the_whole_list
     assert list_requests(sync) == {"transcripts": 3, "reports": 2, "projects": 1} and len(sync.requests) == 6
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: a renamed transcript keeps its created_at and its final status, "
-                                       "so 0.2.0 does not fetch it again although the list shows the new title")
 def test_given_reconcile_deletions_and_an_old_transcript_renamed_when_synced_then_it_is_emitted_at_one_detail_request(
     server, first_state
 ):
@@ -206,8 +198,6 @@ def test_given_reconcile_deletions_and_an_old_transcript_renamed_when_synced_the
     assert list_requests(sync) == {"transcripts": 3, "reports": 2, "projects": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: a report whose template_name changed keeps its created_at and its "
-                                       "final status, so 0.2.0 does not fetch it again although the list shows the new name")
 def test_given_reconcile_deletions_and_a_report_retitled_when_synced_then_it_is_emitted_at_one_detail_request(
     server, first_state
 ):
@@ -224,13 +214,8 @@ def test_given_reconcile_deletions_and_a_report_retitled_when_synced_then_it_is_
 
 # ------------------------------------------------------------------------------ report_ids of an old transcript
 
-RELINK_WAITS = pytest.mark.xfail(strict=True, reason=(
-    "issue #19: the transcripts stream has ended its list before the reports stream names the changed "
-    "transcript, so 0.2.0 fetches it only in the sync after"))
-
-
 @pytest.mark.parametrize("order", [
-    pytest.param(("transcripts", "reports"), id="transcripts_first", marks=RELINK_WAITS),
+    pytest.param(("transcripts", "reports"), id="transcripts_first"),
     pytest.param(("reports", "transcripts"), id="reports_first"),
 ])
 @pytest.mark.parametrize("change", ["report_added", "report_deleted"])

@@ -4,8 +4,8 @@ and the next state out. Hours are from 2026-05-10T00:00Z; ids are single letters
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence
 
-from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
-from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress, Table, fingerprint
+from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules, StateBudget
+from source_meetlog.core.list_state import ListOrderProgress, ListState, NewestFirstProgress, Table, fingerprint, id_hash
 
 NOW = datetime(2026, 5, 10, 12, 0, 0)
 TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True)
@@ -275,7 +275,7 @@ def test_given_an_unordered_list_then_a_checkpoint_names_the_ids_before_the_last
     for listed in (item("a", 3), item("b", 2)):
         plan.see(listed, 1, listed["id"], moment_of(listed), 3, 1)
 
-    assert plan.state()["progress"]["after"] == ["a"]
+    assert plan.state()["progress"]["after"] == [id_hash("a").hex()], "a short hash of each id: checkpoints stay small"
 
 
 def test_given_the_progress_of_an_interrupted_attempt_then_the_resumed_one_skips_what_it_handed_out():
@@ -329,7 +329,7 @@ def test_given_a_checkpoint_while_the_list_is_read_then_the_saved_state_is_writt
 
 
 def test_given_small_records_then_a_checkpoint_waits_until_they_outweigh_it_twenty_times():
-    """All state messages within 5% of the record bytes: a checkpoint of about 400 bytes needs 8 kB of records."""
+    """All state messages within 5% of the record bytes: a checkpoint of about 350 bytes needs 7 kB of records."""
     plan = plan_for(REPORTS)
     plan.new_read()
     assert not plan.checkpoint_is_due()
@@ -339,6 +339,16 @@ def test_given_small_records_then_a_checkpoint_waits_until_they_outweigh_it_twen
     assert plan.checkpoint_is_due()
     plan.checkpointed()
     assert not plan.checkpoint_is_due(), "the budget is spent until more records are sent"
+
+
+def test_given_two_streams_of_one_read_then_the_small_records_of_one_checkpoint_on_what_the_other_earned():
+    budget = StateBudget()
+    transcripts = FetchPlan(TRANSCRIPTS, ListState(), None, inclusive=False, now=NOW, budget=budget)
+    reports = FetchPlan(REPORTS, ListState(), None, inclusive=False, now=NOW, budget=budget)
+    for number in range(40):
+        transcripts.answered(f"t{number}", item(f"t{number}", 1, text="x" * 200))
+
+    assert reports.checkpoint_is_due()
 
 
 # ------------------------------------------------------------------ column selection

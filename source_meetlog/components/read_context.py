@@ -2,7 +2,8 @@
 
 The manifest builds one requester and one authenticator per stream, hidden list streams included,
 but one read must share: the parsed config, the key pool (the API counts per key, not per stream),
-the progress log, where rate-limited statuses go, the answers two streams both need, and what the
+the progress log, where rate-limited statuses go, the answers two streams both need, the budget of
+state bytes its streams share, and what the
 catalog selected: which streams are read from their list pages only, and whether transcripts keep
 their report_ids current. SourceMeetlog.streams() makes a ReadContext and binds
 it while the CDK builds the streams; each component takes it in its __post_init__
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, FrozenSet, Iterator, Optional
 
 from source_meetlog.core.config import MeetlogConfig
+from source_meetlog.core.fetch_plan import StateBudget
 
 _being_built: ContextVar[Optional["ReadContext"]] = ContextVar("meetlog_read_context", default=None)
 
@@ -52,6 +54,8 @@ class ReadContext:
     # Whether transcripts read the reports list for their report_ids (core/links.py): only when this
     # read syncs both, transcripts incrementally and with their details.
     links_reports: bool = False
+    # The state bytes the read's streams may write between them (core/fetch_plan.py).
+    state_budget: StateBudget = field(default_factory=StateBudget)
 
     @contextmanager
     def bound(self) -> Iterator["ReadContext"]:

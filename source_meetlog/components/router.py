@@ -98,7 +98,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             links_reports=bool(self.parameters.get("links_reports")),
             list_only=name in self._read.list_only,
         )
-        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now())
+        self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"Every column selected of '{name}' is on its list pages, so it is read from them alone: "
                         "one request per 100 records, no detail request.")

@@ -37,6 +37,7 @@ from source_meetlog.core.list_state import (
     Progress,
     Table,
     fingerprint,
+    id_hash,
     legacy_fingerprint,
 )
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
@@ -45,8 +46,10 @@ from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_val
 FINAL_STATUSES = frozenset({"completed", "failed"})
 PAGE_SIZE = 100
 # All the state messages of a sync together stay under this share of the record bytes it sends: a
-# checkpoint is taken when the budget, less what the final state will weigh, has room for it.
+# checkpoint is taken when the budget, less what the final states will weigh, has room for it.
 STATE_BYTES_BUDGET = 0.05
+# What a checkpoint weighs beside the saved list state: the CDK's message around it, and the progress.
+CHECKPOINT_BYTES = 350
 # Ids that mark where an interrupted read of an unordered list stopped: a few, so that one of
 # them deleted between the attempts still leaves the place findable.
 MARKERS = 3
@@ -65,6 +68,33 @@ class ListRules:
     detail_fields: FrozenSet[str] = frozenset()  # only the detail holds them: not in a list fingerprint
     links_reports: bool = False  # transcripts: what was sent of report_ids is remembered too
     list_only: bool = False  # the records are the list items: no detail request at all
+
+
+class StateBudget:
+    """The state bytes one read may write: STATE_BYTES_BUDGET of the record bytes it sends, over every
+    stream, so that a stream of small records may checkpoint on what a stream of large ones earned.
+
+    sent(900 B) x 40 -> 36,000 B of records: 1,800 B of state, less the final states' share
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.record_bytes = 0
+        self.state_bytes = 0
+        self._finals: Dict[int, int] = {}  # each plan's final state, as it would weigh now
+
+    def sent(self, size: int) -> None:
+        with self._lock:
+            self.record_bytes += size
+
+    def has_room(self, plan: object, size: int, final: int) -> bool:
+        with self._lock:
+            self._finals[id(plan)] = final
+            return self.state_bytes + size + sum(self._finals.values()) <= STATE_BYTES_BUDGET * self.record_bytes
+
+    def spend(self, size: int) -> None:
+        with self._lock:
+            self.state_bytes += size
 
 
 @dataclass(frozen=True)
@@ -95,8 +125,9 @@ class FetchPlan:
     """
 
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
-                 inclusive: bool, now: datetime) -> None:
+                 inclusive: bool, now: datetime, budget: Optional[StateBudget] = None) -> None:
         self._rules = rules
+        self._budget = budget or StateBudget()
         # A stream read from its list pages until now, whose details are wanted now: read it all again.
         self.restarts = saved.list_only and not rules.list_only
         self._saved = ListState(progress=saved.progress, saved=saved.saved) if self.restarts else saved
@@ -136,8 +167,6 @@ class FetchPlan:
         self._finished = False
         self._outcome: Optional[ListState] = None
         self._written: Optional[Mapping[str, Any]] = None
-        self.record_bytes = 0
-        self._checkpoint_bytes = 0
         self._saved_bytes = len(orjson.dumps(self._saved.saved))
         self.new_read()
 
@@ -180,7 +209,7 @@ class FetchPlan:
             self._seen[record_id] = _Seen(listed_fp, final, cursor_value, self._position, page == self._first_page,
                                           done_before)
         self._position += 1
-        self._last_ids = (self._last_ids + (record_id,))[-MARKERS:]
+        self._last_ids = (self._last_ids + (id_hash(record_id).hex(),))[-MARKERS:]  # 8 characters: checkpoints stay small
         if record_id in self._handed_out or done_before:
             return None
         if not self._changed(saved, was_pending, listed_fp, final, cursor_value):
@@ -257,7 +286,8 @@ class FetchPlan:
         send = send and not (self._start_date and cursor and cursor < self._start_date)
         with self._lock:
             self._answers[record_id] = (value, self._is_final(status), cursor)
-            self.record_bytes += len(orjson.dumps(record)) if send else 0
+        if send:
+            self._budget.sent(len(orjson.dumps(record)))
         return send
 
     # ------------------------------------------------------------------ state
@@ -280,18 +310,13 @@ class FetchPlan:
         return self._outcome
 
     def checkpoint_is_due(self) -> bool:
-        """Whether the budget has room for a checkpoint now, the final state's share set aside."""
-        with self._lock:
-            final = (len(self._seen) + len(self._pending_unseen)) * (24 if self._rules.reconcile_deletions else 16)
-            spent = self._checkpoint_bytes + self._checkpoint_size() + final
-            return spent <= STATE_BYTES_BUDGET * self.record_bytes
+        """Whether the read's state budget has room for a checkpoint now, the final states set aside."""
+        entry = (16 if self._rules.reconcile_deletions else 4) + (8 if self._rules.links_reports else 4)
+        final = self._saved_bytes + (len(self._seen) + len(self._pending_unseen)) * entry * 4 // 3
+        return self._budget.has_room(self, self._saved_bytes + CHECKPOINT_BYTES, final)
 
     def checkpointed(self) -> None:
-        with self._lock:
-            self._checkpoint_bytes += self._checkpoint_size()
-
-    def _checkpoint_size(self) -> int:
-        return self._saved_bytes + 400  # the message the CDK wraps around the list state, and this sync's progress
+        self._budget.spend(self._saved_bytes + CHECKPOINT_BYTES)
 
     def _next_state(self) -> ListState:
         """The records the next sync reads, with what was sent of each: every record of a list read
@@ -465,7 +490,7 @@ class FetchPlan:
 
 class _PrefixSkip:
     """Walks an unordered list as an interrupted attempt left it: every record before its markers
-    (the last ids it handed out) was handed out, unless it is newer than that read.
+    (the hashes of the last ids it handed out) was handed out, unless it is newer than that read.
 
     markers [m1, m2, m3], read_at R: skip old records (cursor <= R) until a marker shows; after a
     marker, skip only markers; the first other old record is new ground. Past the pages that attempt
@@ -489,7 +514,7 @@ class _PrefixSkip:
     def covers(self, record_id: str, cursor_value: Optional[datetime]) -> bool:
         if self.passed:
             return False
-        if record_id in self._progress.after:
+        if id_hash(record_id).hex() in self._progress.after or record_id in self._progress.after:  # or 0.2.0's whole id
             self._seen_marker = True
             return True
         old = cursor_value is not None and self._read_at is not None and cursor_value <= self._read_at
