@@ -15,8 +15,6 @@ need GET /api/v1/export/<stream>/{id}; every other column is on the list pages. 
 Everything runs through the console script, `source-meetlog read`, whose stdout is parsed line by
 line (column_selection.console_read), against the local Meetlog API without a rate limit. Reads whose
 outcome is under test run in fixtures, so a read that crashes is an error, never an expected failure.
-Tests of what the connector does not do yet are xfail(strict=True): they must fail today, on an
-assertion, and pass once issue #20 is done.
 """
 
 from __future__ import annotations
@@ -61,14 +59,9 @@ REPO_CATALOG = Path(__file__).parent / "configured_catalog.json"  # json_schema:
 # The issue asks for one log line per stream read from its list pages alone, in these words.
 LIST_ONLY_WORDS = re.compile(r"\blist(?:[ -]pages?)?[ -]only\b", re.IGNORECASE)
 
-# The issue's figures: 3 + 2 + 1 list pages, and one detail per record on top today.
+# The issue's figures: 3 + 2 + 1 list pages, and one detail per record on top when details are needed.
 ISSUE_LIST_PAGES = {f"{stream} list": list_pages(count) for stream, count in ISSUE_SIZES.items()}
 ISSUE_ALL_REQUESTS = sum(ISSUE_LIST_PAGES.values()) + sum(ISSUE_SIZES.values())
-
-
-def xfail_until_done(missing: str):
-    """A test of issue #20's behaviour, which must fail today, on an assertion."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"issue #20: {missing}")
 
 
 def as_json(value) -> str:
@@ -198,7 +191,6 @@ def test_given_a_selection_the_platform_refuses_when_the_catalog_is_pruned_then_
 # ------------------------------------------------------------------------------------ list columns only
 
 
-@xfail_until_done("every stream still fetches each record's detail when no detail-only column is selected")
 def test_given_every_detail_only_column_deselected_when_read_then_one_request_per_list_page_and_nothing_else(list_only_read):
     """230 transcripts are 3 list pages of 100, 140 reports 2, 12 projects 1: 6 requests, where today
     each of the 382 records' details follows them (388)."""
@@ -208,7 +200,6 @@ def test_given_every_detail_only_column_deselected_when_read_then_one_request_pe
     assert len(read.requests) == 6
 
 
-@xfail_until_done("records carry the detail's fields when no detail-only column is selected")
 def test_given_every_detail_only_column_deselected_when_read_then_each_record_equals_its_list_item_null_included(list_only_read):
     """Field by field, as `differences` compares (absent is not null, 1 is not 1.0): the list item's
     keys and values, none of the detail's (today every transcript has 4 more, every report 1 more,
@@ -319,7 +310,6 @@ def mixed_read(issue_server, issue_config, discovered, folder) -> ConsoleRead:
     return console_read(issue_server, folder, issue_config, catalog).assert_succeeded()
 
 
-@xfail_until_done("no log line says a stream is read from its list pages only")
 def test_given_two_streams_list_only_and_one_not_when_read_then_the_log_says_so_once_for_each_list_only_stream(mixed_read):
     """One LOG line naming the stream and saying "list pages only" (or "list-only", LIST_ONLY_WORDS):
     one for transcripts (3 list pages), one for reports (2), not one a page; none for projects."""
@@ -328,7 +318,6 @@ def test_given_two_streams_list_only_and_one_not_when_read_then_the_log_says_so_
     assert list_only_log_lines(mixed_read, "projects") == []
 
 
-@xfail_until_done("list-only streams still fetch details next to a stream that needs them")
 def test_given_two_streams_list_only_and_one_not_when_read_then_only_projects_fetch_details(mixed_read):
     """3 + 2 list pages for transcripts and reports; 1 + 12 for projects: 18 requests, not 388."""
     assert mixed_read.request_counts() == {**ISSUE_LIST_PAGES, "projects detail": 12}
@@ -373,7 +362,6 @@ def untitled_columns_read(issue_server, issue_config, discovered, folder):
     return console_read(issue_server, folder, issue_config, catalog).assert_succeeded(), kept
 
 
-@xfail_until_done("transcripts' details are fetched although no detail-only column is selected")
 def test_given_id_and_created_at_deselected_too_when_read_in_full_refresh_then_three_list_pages_only(untitled_columns_read):
     """230 transcripts: 3 list pages, not 3 + 230."""
     read, _ = untitled_columns_read
@@ -415,7 +403,6 @@ def test_given_a_start_date_and_list_columns_only_when_read_then_older_records_n
     assert len(read.records("transcripts")) == 120
 
 
-@xfail_until_done("records after start_date still cost one detail request each in list-only mode")
 def test_given_a_start_date_and_list_columns_only_when_read_then_no_detail_and_no_list_page_twice(start_date_read):
     """The list pages the start date needs (transcripts are newest first: pages 1 and 2 hold the 120;
     reports promise no order: both pages), each once, and no detail: 4 requests, where today the 120
@@ -478,7 +465,6 @@ def test_given_list_columns_only_when_synced_incrementally_four_times_then_each_
             assert all(platform_view(r, read.catalog, stream) == items[stream][r["id"]] for r in read.records(stream))
 
 
-@xfail_until_done("incremental syncs fetch the details of new and completed records in list-only mode")
 def test_given_list_columns_only_when_synced_incrementally_four_times_then_every_sync_reads_list_pages_only_and_emits_list_items(
     incremental_syncs,
 ):
@@ -525,7 +511,6 @@ def selection_change(request, tmp_path_factory):
         yield stream, column, destination.tables[stream], {d["id"]: d for d in server.dataset.details(stream)}
 
 
-@xfail_until_done("records synced list-only never get a detail-only column selected later")
 def test_given_a_list_only_sync_when_a_detail_only_column_is_selected_for_the_next_then_every_synced_record_has_it(selection_change):
     """Sync 1 (list columns) leaves 7 transcripts without `text` (11 reports without `content`, 3
     projects without `transcripts`); sync 2 selects it and adds one record. After sync 2 each of the 8
@@ -588,7 +573,6 @@ def test_given_list_columns_only_and_reconcile_deletions_when_records_are_delete
         assert destination.tables[stream] == items[stream], stream
 
 
-@xfail_until_done("list-only syncs with reconcile_deletions still fetch details (records, and a transcript relinked to its reports)")
 def test_given_list_columns_only_and_reconcile_deletions_when_synced_three_times_then_only_list_pages_are_read(deletion_syncs):
     """One list page a stream a sync, 3 requests each: no detail for the first sync's 21 records, nor
     for the transcript whose report went (its report_ids are not selected). Today: 3 + 21, then that
@@ -628,7 +612,6 @@ def test_given_id_deselected_in_append_when_synced_twice_then_the_second_sync_ap
     assert [platform_view(r, second.catalog, "transcripts") for r in second.records("transcripts")] == [only(added, kept)]
 
 
-@xfail_until_done("transcripts' details are fetched in list-only mode with `id` deselected")
 def test_given_id_deselected_in_append_when_synced_twice_then_each_sync_reads_one_list_page(append_without_id):
     """7 transcripts, then 8: one list page each sync; today 1 + 7, then 1 + 1."""
     first, second, _, _ = append_without_id

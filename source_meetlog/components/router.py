@@ -100,8 +100,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         )
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
-            logger.info(f"Every column selected of '{name}' is on its list pages, so it is read from them alone: "
-                        "one request per 100 records, no detail request.")
+            logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "
+                        "request is made (one request per 100 records).")
         if self._plan.restarts:
             logger.info(f"'{name}' was read from its list pages alone until now, and a column only its details hold is "
                         "selected now: every record is read again with its detail, one request each.")
