@@ -17,11 +17,7 @@ from airbyte_cdk.models import AirbyteConnectionStatus, Status
 from source_meetlog.components.key_pool import retry_after_seconds
 from source_meetlog.core.config import MeetlogConfig
 
-STREAM_SCOPES = {
-    "transcripts": "export:transcripts",
-    "reports": "export:reports",
-    "projects": "export:projects",
-}
+STREAM_SCOPES = {"transcripts": "export:transcripts", "reports": "export:reports", "projects": "export:projects"}
 TIMEOUT_SECONDS = (10, 30)
 # A check is interactive: wait out a short rate limit, give up on a long one.
 MAX_CHECK_WAIT_SECONDS = 65.0
@@ -68,10 +64,8 @@ def _probe_key(session: requests.Session, config: MeetlogConfig, key: str, posit
                 "other than the Meetlog Export API answered. Check 'base_url'."
             )
         if response.status_code == 401:
-            raise CheckFailed(
-                f"{name} was rejected by Meetlog (401 UNAUTHORIZED): it is invalid, revoked or expired. "
-                "Create a new key in Meetlog's account settings."
-            )
+            raise CheckFailed(f"{name} was rejected by Meetlog (401 UNAUTHORIZED): it is invalid, revoked or expired. "
+                              "Create a new key in Meetlog's account settings.")
         if response.status_code == 403:
             access.missing_scopes[stream] = scope
             continue
@@ -94,12 +88,9 @@ def _get_first_page(session: requests.Session, base_url: str, stream: str, key: 
     url = f"{base_url}/api/v1/export/{stream}"
     for _ in range(3):
         try:
-            response = session.get(
-                url,
-                params={"page": 1, "page_size": 1},
-                headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
-                timeout=TIMEOUT_SECONDS,
-            )
+            response = session.get(url, params={"page": 1, "page_size": 1},
+                                   headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+                                   timeout=TIMEOUT_SECONDS)
         except requests.Timeout:
             raise CheckFailed(f"{base_url} did not answer within {TIMEOUT_SECONDS[1]} s. Check 'base_url'.") from None
         except requests.RequestException as error:

@@ -4,13 +4,7 @@ import sys
 from typing import List, NoReturn, Optional
 
 from airbyte_cdk.entrypoint import AirbyteEntrypoint, launch
-from airbyte_cdk.models import (
-    AirbyteConnectionStatus,
-    AirbyteMessage,
-    FailureType,
-    Status,
-    Type,
-)
+from airbyte_cdk.models import AirbyteConnectionStatus, AirbyteMessage, FailureType, Status, Type
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_meetlog.core.config import ConfigError
@@ -24,11 +18,9 @@ def _source_from_args(args: List[str]) -> SourceMeetlog:
         "state": AirbyteEntrypoint.extract_state(args),
     }
     try:
-        return SourceMeetlog(
-            catalog=SourceMeetlog.read_catalog(files["catalog"]) if files["catalog"] else None,
-            config=SourceMeetlog.read_config(files["config"]) if files["config"] else None,
-            state=SourceMeetlog.read_state(files["state"]) if files["state"] else None,
-        )
+        return SourceMeetlog(catalog=SourceMeetlog.read_catalog(files["catalog"]) if files["catalog"] else None,
+                             config=SourceMeetlog.read_config(files["config"]) if files["config"] else None,
+                             state=SourceMeetlog.read_state(files["state"]) if files["state"] else None)
     except (OSError, ValueError, TypeError) as error:
         given = ", ".join(f"--{name}" for name, path in files.items() if path)
         raise ConfigError("command line", f"could not read {given}: {type(error).__name__}. Each must be a JSON file.") from None

@@ -5,17 +5,8 @@ import logging
 import sys
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
-from airbyte_cdk.models import (
-    AirbyteCatalog,
-    AirbyteConnectionStatus,
-    AirbyteMessage,
-    AirbyteStateMessage,
-    AirbyteStreamStatus,
-    ConfiguredAirbyteCatalog,
-    Status,
-    SyncMode,
-    Type,
-)
+from airbyte_cdk.models import (AirbyteCatalog, AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage,
+                                AirbyteStreamStatus, ConfiguredAirbyteCatalog, Status, SyncMode, Type)
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
@@ -31,13 +22,8 @@ from source_meetlog.core.selection import list_only_streams
 
 
 class SourceMeetlog(YamlDeclarativeSource):
-    def __init__(
-        self,
-        catalog: Optional[ConfiguredAirbyteCatalog] = None,
-        config: Optional[Mapping[str, Any]] = None,
-        state: Optional[List[AirbyteStateMessage]] = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, catalog: Optional[ConfiguredAirbyteCatalog] = None, config: Optional[Mapping[str, Any]] = None,
+                 state: Optional[List[AirbyteStateMessage]] = None, **kwargs: Any) -> None:
         # The config is parsed here, once. A bad one must reach the user as a message naming the
         # field, from whichever command runs, so it is kept rather than raised while the manifest is built.
         self._config_error: Optional[ConfigError] = None
@@ -91,30 +77,20 @@ class SourceMeetlog(YamlDeclarativeSource):
         list_only = list_only_streams({name: (s.stream.json_schema or {}).get("properties") or None
                                        for name, s in configured.items()})
         status = RateLimitStatus(cdk_internals.read_message_repository(self), set(configured))  # whose waits are announced
-        self._read = ReadContext(
-            config=parsed,
-            key_pool=KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status),
-            progress=ProgressLog(),
-            status=status,
-            answers=SharedResponses(),
-            list_only=list_only,
-            # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
-            links_reports="reports" in configured and "transcripts" not in list_only
-            and configured.get("transcripts") is not None and configured["transcripts"].sync_mode == SyncMode.incremental,
-        )
+        # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
+        transcripts = configured.get("transcripts")
+        links = "reports" in configured and "transcripts" not in list_only and transcripts is not None \
+            and transcripts.sync_mode == SyncMode.incremental
+        self._read = ReadContext(parsed, KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status), ProgressLog(),
+                                 status, SharedResponses(), list_only=list_only, links_reports=bool(links))
         with self._read.bound():
             streams = super().streams(config)
         cdk_internals.checkpoint_as_records_are_sent(streams)
         cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
         return streams
 
-    def read(
-        self,
-        logger: logging.Logger,
-        config: Mapping[str, Any],
-        catalog: ConfiguredAirbyteCatalog,
-        state: Optional[List[AirbyteStateMessage]] = None,
-    ) -> Iterator[AirbyteMessage]:
+    def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog,
+             state: Optional[List[AirbyteStateMessage]] = None) -> Iterator[AirbyteMessage]:
         register_key_secrets(config)
         self._config_of(config)
         self._reading = (catalog, state)

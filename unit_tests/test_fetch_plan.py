@@ -205,7 +205,7 @@ def test_given_a_recheck_that_answers_as_before_then_it_is_not_sent_and_one_that
     pages = newest_first_pages(pending_at={350})
     first = Reading(plan_for(TRANSCRIPTS), pages)
     plan = plan_for(TRANSCRIPTS, first.state(), cursor_hours=0)
-    second = Reading(plan, pages, answer=False)
+    Reading(plan, pages, answer=False)
 
     assert plan.answered("t350", item("t350", -350, "processing")) is False, "the same answer is not sent again"
     assert plan.answered("t350", item("t350", -350, "completed")) is True

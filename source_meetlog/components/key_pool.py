@@ -45,15 +45,11 @@ DEFAULT_MAX_WAIT_SECONDS = 900.0
 class AllKeysRejected(AirbyteTracedException):
     def __init__(self, key_count: int) -> None:
         if key_count == 1:
-            message = (
-                "Meetlog rejected the API key (401 UNAUTHORIZED): it is invalid, revoked or expired. "
-                "Create a new key in Meetlog's account settings and update 'api_key'."
-            )
+            message = ("Meetlog rejected the API key (401 UNAUTHORIZED): it is invalid, revoked or expired. "
+                       "Create a new key in Meetlog's account settings and update 'api_key'.")
         else:
-            message = (
-                f"Meetlog rejected all {key_count} API keys (401 UNAUTHORIZED): they are invalid, revoked or "
-                "expired. Create new keys in Meetlog's account settings and update 'api_key'."
-            )
+            message = (f"Meetlog rejected all {key_count} API keys (401 UNAUTHORIZED): they are invalid, revoked or "
+                       "expired. Create new keys in Meetlog's account settings and update 'api_key'.")
         super().__init__(message=message, internal_message=message, failure_type=FailureType.config_error)
 
 
@@ -93,15 +89,9 @@ def window_seconds() -> float:
 class KeyPool:
     """Chooses a key with room for each request; blocks (without holding the lock) while none has."""
 
-    def __init__(
-        self,
-        keys: Tuple[str, ...],
-        requests_per_minute: int,
-        clock: Optional[Callable[[], float]] = None,
-        sleep: Optional[Callable[[float], None]] = None,
-        max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-        status: Optional["RateLimitStatus"] = None,
-    ) -> None:
+    def __init__(self, keys: Tuple[str, ...], requests_per_minute: int, clock: Optional[Callable[[], float]] = None,
+                 sleep: Optional[Callable[[float], None]] = None, max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
+                 status: Optional["RateLimitStatus"] = None) -> None:
         # time is looked up now, not when the module was imported, so tests can route it.
         clock, sleep = clock or time.monotonic, sleep or time.sleep
         self._keys = keys
@@ -197,10 +187,8 @@ class KeyPool:
             slot.rejected = True
             remaining = sum(not s.rejected for s in self._slots)
         if len(self._keys) > 1:
-            logger.warning(
-                f"API key #{index + 1} of {len(self._keys)} was rejected (401 UNAUTHORIZED): it is invalid, "
-                f"revoked or expired. It leaves the pool; {remaining} key(s) remain."
-            )
+            logger.warning(f"API key #{index + 1} of {len(self._keys)} was rejected (401 UNAUTHORIZED): it is invalid, "
+                           f"revoked or expired. It leaves the pool; {remaining} key(s) remain.")
 
 
 # The wait a 429 asks for, in either of the header's HTTP forms.

@@ -108,10 +108,8 @@ RETRY_THROUGH_THE_POOL_SECONDS = 0.001
 
 class RetriesExhausted(AirbyteTracedException):
     def __init__(self, attempts: int, problem: str) -> None:
-        message = (
-            f"The Meetlog API kept failing ({problem}) after {attempts} attempts. It may be down or overloaded; "
-            "the next sync resumes from the last state. If it persists, check 'base_url' and Meetlog's status."
-        )
+        message = (f"The Meetlog API kept failing ({problem}) after {attempts} attempts. It may be down or overloaded; "
+                   "the next sync resumes from the last state. If it persists, check 'base_url' and Meetlog's status.")
         super().__init__(message=message, internal_message=message, failure_type=FailureType.transient_error)
 
 
@@ -149,11 +147,8 @@ class MeetlogBackoffStrategy(BackoffStrategy):
         self.max_retries = int(self.max_retries)
         self.base_seconds = float(self.base_seconds)
 
-    def backoff_time(
-        self,
-        response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
-        attempt_count: int,
-    ) -> Optional[float]:
+    def backoff_time(self, response_or_exception: Optional[Union[requests.Response, requests.RequestException]],
+                     attempt_count: int) -> Optional[float]:
         """`attempt_count` is the CDK's count of this request's failures, 1 on the first."""
         if attempt_count <= 1:
             self._this_thread.rate_limited = 0

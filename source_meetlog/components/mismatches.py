@@ -61,13 +61,8 @@ class ReportMismatches(RecordTransformation):
         self._reported: Set[Tuple[str, str]] = set()
         self._lock = threading.Lock()  # records of one stream are transformed on several threads
 
-    def transform(
-        self,
-        record: Dict[str, Any],
-        config: Optional[Config] = None,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
-    ) -> None:
+    def transform(self, record: Dict[str, Any], config: Optional[Config] = None,
+                  stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None) -> None:
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         if record.get("id") is None and fetched_as:
             record["id"] = fetched_as

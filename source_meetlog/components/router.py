@@ -17,21 +17,12 @@ from typing import Any, Iterable, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
-    ParentStreamConfig,
-    SubstreamPartitionRouter,
-    iterate_with_last_flag,
-)
+    ParentStreamConfig, SubstreamPartitionRouter, iterate_with_last_flag)
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_meetlog import cdk_internals
 from source_meetlog.components.list_pages import (
-    LAST_ON_PAGE_FIELD,
-    LIST_PAGE_FIELD,
-    LIST_PAGES_FIELD,
-    LIST_TOTAL_FIELD,
-    PAGE_WITHOUT_ITEMS,
-    without_list_fields,
-)
+    LAST_ON_PAGE_FIELD, LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS, without_list_fields)
 from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.shared_answers import LISTED_FIELD
 from source_meetlog.components.signals import deletion_marker
@@ -89,15 +80,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
         inclusive = resume_after is not None and resume_after == parse_cursor_value(self._config.start_date)
         rules = ListRules(
-            cursor_field=cursor_field,
-            status_field=self.parameters.get("status_field"),
-            newest_first=bool(self.parameters.get("documented_newest_first")),
+            cursor_field, self.parameters.get("status_field"), bool(self.parameters.get("documented_newest_first")),
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
-            start_date=self._config.start_date,
-            detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
-            links_reports=bool(self.parameters.get("links_reports")),
-            list_only=name in self._read.list_only,
-        )
+            start_date=self._config.start_date, detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
+            links_reports=bool(self.parameters.get("links_reports")), list_only=name in self._read.list_only)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "
@@ -143,17 +129,13 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     break
             if len(totals) <= 1:
                 return
-            logger.info(
-                f"The '{self.parameters['name']}' list changed while it was paged (its total went through "
-                f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped."
-            )
+            logger.info(f"The '{self.parameters['name']}' list changed while it was paged (its total went through "
+                        f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped.")
         # Records may have slipped past every read: the cursor stays where it was, so the next
         # sync reads this stretch again rather than skip them.
         plan.unreliable = True
-        logger.warning(
-            f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
-            "where the last sync left it, so the next sync reads these records again."
-        )
+        logger.warning(f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
+                       "where the last sync left it, so the next sync reads these records again.")
 
     def _report_sets(self, reports_list: ParentStreamConfig) -> ReportSets:
         """The reports list, read through the answers this read shares with the reports stream."""
@@ -162,6 +144,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             for partition in reports_list.stream.generate_partitions():
                 for record in partition.read():
                     item = record.data
+                    if PAGE_WITHOUT_ITEMS in item:
+                        return ReportSets()  # reports missing from it: nothing relinked from this read
                     totals.add(item.get(LIST_TOTAL_FIELD))
                     last_page_read = item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD)
                     report_id, transcript_id = item.get("id"), item.get("transcription_id")
@@ -179,10 +163,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         for record_id in gone:
             # Through the stream's message queue, so they reach the destination before the state that forgets their ids.
             cdk_internals.message_repository_of(parent.cursor).emit_message(
-                deletion_marker(self.parameters["name"], record_id, self.parameters["cursor_field"])
-            )
+                deletion_marker(self.parameters["name"], record_id, self.parameters["cursor_field"]))
         if gone:
-            logger.info(f"{len(gone)} '{self.parameters['name']}' record(s) synced before are no longer listed: deletion markers sent.")
+            logger.info(f"{len(gone)} '{self.parameters['name']}' record(s) synced before are no longer listed: "
+                        "deletion markers sent.")
 
     def _partitions(self, fetches: Iterable[Fetch], plan: FetchPlan) -> Iterable[StreamSlice]:
         for fetch in fetches:
@@ -204,36 +188,30 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         return self._plan is None or self._plan.checkpoint_is_due()
 
     def checkpointed(self) -> None:
-        if self._plan is not None:
-            self._plan.checkpointed()
+        self._plan.checkpointed() if self._plan is not None else None
 
     # ------------------------------------------------------------------ telling the user
 
     def _report_page_without_items(self, page: Mapping[str, Any]) -> None:
-        self._report_once("items", (
-            f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.parameters['name']}' list came without its items "
-            f"although its meta.total is {page.get(LIST_TOTAL_FIELD)}: the records on it are missed by this sync, and "
-            "the stream's cursor stays where the last sync left it, so the next sync reads them."
-        ))
+        self._report_once("items", f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.parameters['name']}' list came "
+                          f"without its items although its meta.total is {page.get(LIST_TOTAL_FIELD)}: the records on it "
+                          "are missed by this sync, and the stream's cursor stays where the last sync left it, so the "
+                          "next sync reads them.")
 
     def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Any) -> None:
         """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
         stream, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
         if record_id is None:
-            self._report_once("id", (
-                f"A '{stream}' list item came without an id, so its detail cannot be fetched and it is skipped "
-                f"({cursor_field}: {str(item.get(cursor_field))[:40]})."
-            ))
+            self._report_once("id", f"A '{stream}' list item came without an id, so its detail cannot be fetched and "
+                                    f"it is skipped ({cursor_field}: {str(item.get(cursor_field))[:40]}).")
         elif cursor_value is None:
-            self._report_once(cursor_field, (
-                f"The '{stream}' list item {record_id} has {cursor_field} {str(item.get(cursor_field))[:40]!r}, "
-                "which is not a date-time: it is fetched on every sync until it reads as one."
-            ))
+            self._report_once(cursor_field, f"The '{stream}' list item {record_id} has {cursor_field} "
+                                            f"{str(item.get(cursor_field))[:40]!r}, which is not a date-time: it is "
+                                            "fetched on every sync until it reads as one.")
         elif cursor_value > utc_now() + FUTURE_TOLERANCE:
-            self._report_once("future", (
-                f"The '{stream}' record {record_id} has {cursor_field} {format_cursor_value(cursor_value)}, ahead "
-                "of now: it is fetched on every sync until then, and the cursor does not follow it there."
-            ))
+            self._report_once("future", f"The '{stream}' record {record_id} has {cursor_field} "
+                                        f"{format_cursor_value(cursor_value)}, ahead of now: it is fetched on every "
+                                        "sync until then, and the cursor does not follow it there.")
 
     def _report_once(self, kind: str, message: str) -> None:
         if kind not in self._reported:
@@ -266,13 +244,8 @@ class SendWhenChanged(RecordFilter):
         self._stream = parameters["name"]
         self._progress = ReadContext.of(self).progress
 
-    def filter_records(
-        self,
-        records: Iterable[Mapping[str, Any]],
-        stream_state: StreamState,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-    ) -> Iterable[Mapping[str, Any]]:
+    def filter_records(self, records: Iterable[Mapping[str, Any]], stream_state: StreamState,
+                       stream_slice: Optional[StreamSlice] = None, **_: Any) -> Iterable[Mapping[str, Any]]:
         plan = stream_slice.extra_fields.get(PLAN_FIELD) if stream_slice else None
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         for record in records:

@@ -27,13 +27,12 @@ import logging
 import threading
 from dataclasses import InitVar, dataclass, field
 from functools import partial
-from typing import Any, Callable, Dict, Mapping, MutableMapping, Optional, Set, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Set
 
 import orjson
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from airbyte_cdk.sources.declarative.auth.declarative_authenticator import DeclarativeAuthenticator
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod, Requester
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
@@ -89,13 +88,8 @@ class SharedResponses:
         self._lock = threading.Lock()
         self._warned_full = False
 
-    def fetch(
-        self,
-        url: str,
-        reader: object,
-        send: Callable[[], Optional[requests.Response]],
-        is_success: Callable[[requests.Response], bool],
-    ) -> Optional[requests.Response]:
+    def fetch(self, url: str, reader: object, send: Callable[[], Optional[requests.Response]],
+              is_success: Callable[[requests.Response], bool]) -> Optional[requests.Response]:
         """The answer to GET `url` for `reader`: another reader's success, else `send()`'s."""
         with self._lock_for(url):
             with self._lock:
@@ -113,13 +107,8 @@ class SharedResponses:
         with self._lock:
             return self._url_locks.setdefault(url, threading.Lock())
 
-    def _keep(
-        self,
-        url: str,
-        reader: object,
-        response: Optional[requests.Response],
-        is_success: Callable[[requests.Response], bool],
-    ) -> None:
+    def _keep(self, url: str, reader: object, response: Optional[requests.Response],
+              is_success: Callable[[requests.Response], bool]) -> None:
         """The newest answer replaces the one before; a failure removes it."""
         keep = response is not None and response.status_code == 200 and is_success(response)
         size = len(response.content or b"") if keep else 0
@@ -162,46 +151,20 @@ class SharedResponseRequester(Requester):
         self._responses = ReadContext.of(self).answers  # None: this read shares nothing, each GET is sent
         self._reader = object()  # this stream's copy of the request, as the store tells readers apart
 
-    def send_request(
-        self,
-        stream_state: Optional[StreamState] = None,
-        stream_slice: Optional[StreamSlice] = None,
-        next_page_token: Optional[Mapping[str, Any]] = None,
-        path: Optional[str] = None,
-        request_headers: Optional[Mapping[str, Any]] = None,
-        request_params: Optional[Mapping[str, Any]] = None,
-        request_body_data: Optional[Union[Mapping[str, Any], str]] = None,
-        request_body_json: Optional[Mapping[str, Any]] = None,
-        log_formatter: Optional[Callable[[requests.Response], Any]] = None,
-    ) -> Optional[requests.Response]:
-        send = partial(
-            self.requester.send_request,
-            stream_state=stream_state,
-            stream_slice=stream_slice,
-            next_page_token=next_page_token,
-            path=path,
-            request_headers=request_headers,
-            request_params=request_params,
-            request_body_data=request_body_data,
-            request_body_json=request_body_json,
-            log_formatter=log_formatter,
-        )
+    def send_request(self, stream_slice: Optional[StreamSlice] = None, **request: Any) -> Optional[requests.Response]:
         listed = stream_slice.extra_fields.get(LISTED_FIELD) if stream_slice else None
         if listed is not None:
             return _answer_from_list(listed)
+        send = partial(self.requester.send_request, stream_slice=stream_slice, **request)
         if self._responses is None or self.requester.get_method() != HttpMethod.GET:
             return send()
-        url = self.url_of(stream_state, stream_slice, next_page_token, path, request_params)
+        url = self.url_of(request.get("stream_state"), stream_slice, request.get("next_page_token"), request.get("path"),
+                          request.get("request_params"))
         return self._responses.fetch(url, self._reader, send, self._is_success)
 
-    def url_of(
-        self,
-        stream_state: Optional[StreamState],
-        stream_slice: Optional[StreamSlice],
-        next_page_token: Optional[Mapping[str, Any]],
-        path: Optional[str] = None,
-        request_params: Optional[Mapping[str, Any]] = None,
-    ) -> str:
+    def url_of(self, stream_state: Optional[StreamState], stream_slice: Optional[StreamSlice],
+               next_page_token: Optional[Mapping[str, Any]], path: Optional[str] = None,
+               request_params: Optional[Mapping[str, Any]] = None) -> str:
         """The URL, query included, that HttpRequester.send_request would send for these arguments
         (cdk_internals.url_of_request; unit_tests/test_shared_requester.py checks it against the URL sent)."""
         return cdk_internals.url_of_request(self.requester, stream_state, stream_slice, next_page_token, path, request_params)
@@ -211,42 +174,13 @@ class SharedResponseRequester(Requester):
         handler = self.requester.error_handler
         return handler is None or handler.interpret_response(response).response_action == ResponseAction.SUCCESS
 
-    # ------------------------------------------------------------ the rest is the wrapped requester's
 
-    def get_authenticator(self) -> DeclarativeAuthenticator:
-        return self.requester.get_authenticator()
-
-    def get_url(self, **kwargs: Any) -> str:
-        return self.requester.get_url(**kwargs)
-
-    def get_url_base(self, **kwargs: Any) -> str:
-        return self.requester.get_url_base(**kwargs)
-
-    def get_path(self, **kwargs: Any) -> str:
-        return self.requester.get_path(**kwargs)
-
-    def get_method(self) -> HttpMethod:
-        return self.requester.get_method()
-
-    def get_request_params(self, **kwargs: Any) -> MutableMapping[str, Any]:
-        return self.requester.get_request_params(**kwargs)
-
-    def get_request_headers(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_headers(**kwargs)
-
-    def get_request_body_data(self, **kwargs: Any) -> Union[Mapping[str, Any], str]:
-        return self.requester.get_request_body_data(**kwargs)
-
-    def get_request_body_json(self, **kwargs: Any) -> Mapping[str, Any]:
-        return self.requester.get_request_body_json(**kwargs)
-
-    @property
-    def exit_on_rate_limit(self) -> bool:
-        return self.requester.exit_on_rate_limit
-
-    @exit_on_rate_limit.setter
-    def exit_on_rate_limit(self, value: bool) -> None:
-        self.requester.exit_on_rate_limit = value
+# The rest of the Requester interface is the wrapped requester's.
+for _method in ("get_authenticator", "get_url", "get_url_base", "get_path", "get_method", "get_request_params",
+                "get_request_headers", "get_request_body_data", "get_request_body_json"):
+    setattr(SharedResponseRequester, _method, lambda self, *args, _method=_method, **kwargs: getattr(self.requester, _method)(*args, **kwargs))
+SharedResponseRequester.exit_on_rate_limit = property(  # type: ignore[attr-defined]
+    lambda self: self.requester.exit_on_rate_limit, lambda self, value: setattr(self.requester, "exit_on_rate_limit", value))
 
 
 def _answer_from_list(item: Mapping[str, Any]) -> requests.Response:

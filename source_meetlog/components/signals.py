@@ -34,15 +34,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Deque, Dict, Optional
 
-from airbyte_cdk.models import (
-    AirbyteMessage,
-    AirbyteRecordMessage,
-    AirbyteStreamStatus,
-    AirbyteStreamStatusReason,
-    AirbyteStreamStatusReasonType,
-    StreamDescriptor,
-    Type,
-)
+from airbyte_cdk.models import (AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, AirbyteStreamStatusReason,
+                                AirbyteStreamStatusReasonType, StreamDescriptor, Type)
 from airbyte_cdk.models.airbyte_protocol import AirbyteStreamStatusRateLimitedReason
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
@@ -94,10 +87,8 @@ class RateLimitStatus:
                 return
             self._announced.add(stream)
         quota_reset = round((self._wall_clock() + seconds) * 1000)
-        reason = AirbyteStreamStatusReason(
-            type=AirbyteStreamStatusReasonType.RATE_LIMITED,
-            rate_limited=AirbyteStreamStatusRateLimitedReason(quota_reset=quota_reset),
-        )
+        reason = AirbyteStreamStatusReason(type=AirbyteStreamStatusReasonType.RATE_LIMITED,
+                                           rate_limited=AirbyteStreamStatusRateLimitedReason(quota_reset=quota_reset))
         self._send(stream, [reason])
 
     def flowing(self, stream: Optional[str]) -> None:
@@ -226,9 +217,7 @@ def deletion_marker(stream: str, record_id: str, cursor_field: str, now: Optiona
     moment = format_cursor_value(now)
     return AirbyteMessage(
         type=Type.RECORD,
-        record=AirbyteRecordMessage(
-            stream=stream,
-            data={"id": record_id, cursor_field: moment, DELETED_AT_FIELD: moment},
-            emitted_at=int(now.timestamp() * 1000),
-        ),
+        record=AirbyteRecordMessage(stream=stream,
+                                    data={"id": record_id, cursor_field: moment, DELETED_AT_FIELD: moment},
+                                    emitted_at=int(now.timestamp() * 1000)),
     )

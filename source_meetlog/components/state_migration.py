@@ -59,11 +59,9 @@ class RestartOnUnreadableState(StateMigration):
             )
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        logger.warning(
-            f"The saved state of the '{self._stream}' stream is not one this connector writes "
-            f"(no readable '{self._cursor_field}' date-time), so the stream starts again from start_date. "
-            "Records already synced arrive again and deduplicate by id."
-        )
+        logger.warning(f"The saved state of the '{self._stream}' stream is not one this connector writes "
+                       f"(no readable '{self._cursor_field}' date-time), so the stream starts again from start_date. "
+                       "Records already synced arrive again and deduplicate by id.")
         return {}
 
     def _is_readable(self, state: Mapping[str, Any]) -> bool:

@@ -86,14 +86,11 @@ def parse_config(raw: Mapping[str, Any]) -> MeetlogConfig:
     given = {name: value for name, value in raw.items() if name == "api_key" or value not in (None, "")}
     _check_against_spec(given)
     values = {**DEFAULTS, **given}
-    return MeetlogConfig(
-        api_keys=parse_api_keys(values["api_key"]),
-        base_url=parse_base_url(values["base_url"]),
-        start_date=parse_start_date(values.get("start_date")),
-        requests_per_minute=values["requests_per_minute"],
-        lookback_window_days=values["lookback_window_days"],
-        reconcile_deletions=values["reconcile_deletions"],
-    )
+    return MeetlogConfig(api_keys=parse_api_keys(values["api_key"]), base_url=parse_base_url(values["base_url"]),
+                         start_date=parse_start_date(values.get("start_date")),
+                         requests_per_minute=values["requests_per_minute"],
+                         lookback_window_days=values["lookback_window_days"],
+                         reconcile_deletions=values["reconcile_deletions"])
 
 
 def _check_against_spec(config: Mapping[str, Any]) -> None:

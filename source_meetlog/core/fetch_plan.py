@@ -24,27 +24,17 @@ import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 import orjson
 
 from source_meetlog.core.links import ReportSets
-from source_meetlog.core.list_state import (
-    NOT_KNOWN,
-    ListOrderProgress,
-    ListState,
-    NewestFirstProgress,
-    Progress,
-    Table,
-    fingerprint,
-    id_hash,
-    legacy_fingerprint,
-)
+from source_meetlog.core.list_state import (NOT_KNOWN, ListOrderProgress, ListState, NewestFirstProgress, Progress,
+                                            Table, fingerprint, id_hash, legacy_fingerprint)
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 # Statuses after which a transcript's or report's fields no longer change.
 FINAL_STATUSES = frozenset({"completed", "failed"})
-PAGE_SIZE = 100
 # All the state messages of a sync together stay under this share of the record bytes it sends: a
 # checkpoint is taken when the budget, less what the final states will weigh, has room for it.
 STATE_BYTES_BUDGET = 0.05
@@ -126,17 +116,18 @@ class FetchPlan:
 
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
                  inclusive: bool, now: datetime, budget: Optional[StateBudget] = None) -> None:
-        self._rules = rules
-        self._budget = budget or StateBudget()
+        self._rules, self._budget, self._inclusive = rules, budget or StateBudget(), inclusive
         # A stream read from its list pages until now, whose details are wanted now: read it all again.
         self.restarts = saved.list_only and not rules.list_only
         self._saved = ListState(progress=saved.progress, saved=saved.saved) if self.restarts else saved
         self._resume_after = None if self.restarts else resume_after
-        self._inclusive = inclusive
         self._start_date = parse_cursor_value(rules.start_date)
         # A list read whole names every record, so one never sent is new; unless nothing was remembered.
         self._remembers_all = not rules.newest_first or rules.reconcile_deletions
         self._knows_all = self._remembers_all and self._saved.sent is not None
+        # Pending records not on the pages read are re-checked by detail where the state names them by id.
+        self._may_recheck = rules.newest_first and not rules.list_only
+        self._rechecks_by_detail = self._may_recheck and self._saved.pending.by_id
         # No cursor may pass the last whole second before the list was read: a record made later
         # in that second shares its timestamp with the ones seen, and must not be passed.
         self._read_at = now.replace(microsecond=0) - timedelta(seconds=1)
@@ -151,20 +142,11 @@ class FetchPlan:
         self._reports_until = self._saved.reports_until
         self.unreliable = False  # some records may not have been seen: nothing is called gone
         self.read_to_the_end = False  # the last page was read: the list named every record
-        self._newest: Optional[datetime] = None
-        self._total: Optional[int] = None
-        self._per_page = PAGE_SIZE
-        self._pages_read = 0
-        self._first_page: Any = None
-        self._position = 0
-        self._in_order = True
-        self._last_value: Optional[datetime] = None
+        self._newest = self._total = self._top = None
+        self._per_page, self._in_order, self._finished = 100, True, False
         self._range: Optional[Tuple[datetime, datetime]] = None  # newest first: what this attempt covers
-        self._top: Optional[datetime] = None
         self._last_ids: Tuple[str, ...] = ()
         self._progress_at: Optional[Tuple[Any, Tuple[str, ...], int]] = ((None, (), 0))  # (range, last ids, pages)
-        self._page: Any = None
-        self._finished = False
         self._outcome: Optional[ListState] = None
         self._written: Optional[Mapping[str, Any]] = None
         self._saved_bytes = len(orjson.dumps(self._saved.saved))
@@ -188,7 +170,6 @@ class FetchPlan:
         ids_before, pages_before = self._last_ids, self._pages_read
         if page != self._page:
             self._page, self._pages_read = page, self._pages_read + 1
-            self._first_page = page if self._first_page is None else self._first_page
             self._skipping.page_begins()
         if isinstance(total, int) and isinstance(pages, int) and pages > 0:
             self._total, self._per_page = total, max(math.ceil(total / pages), 1)
@@ -205,14 +186,13 @@ class FetchPlan:
         self._list_fields = self._list_fields or frozenset(item)
         done_before = self._skipping.covers(record_id, cursor_value) or self._covered_by_earlier_attempt(
             record_id, cursor_value, item)
-        if self._remembers_all or page == self._first_page or not final:
-            self._seen[record_id] = _Seen(listed_fp, final, cursor_value, self._position, page == self._first_page,
+        if self._remembers_all or self._pages_read == 1 or not final:
+            self._seen[record_id] = _Seen(listed_fp, final, cursor_value, self._position, self._pages_read == 1,
                                           done_before)
         self._position += 1
         self._last_ids = (self._last_ids + (id_hash(record_id).hex(),))[-MARKERS:]  # 8 characters: checkpoints stay small
-        if record_id in self._handed_out or done_before:
-            return None
-        if not self._changed(saved, was_pending, listed_fp, final, cursor_value):
+        if record_id in self._handed_out or done_before or not self._changed(saved, was_pending, listed_fp, final,
+                                                                             cursor_value):
             return None
         self._progress_at = (self._range, ids_before, pages_before)
         return self._hand_out(record_id, item)
@@ -224,7 +204,8 @@ class FetchPlan:
         if self._last_value is None or self._may_be_new(self._last_value):
             return True  # the cursor's records may go on
         unseen = len(self._pending_unseen)  # a tie goes to the detail requests: they bring each record whole
-        return unseen > 0 and not (self._rechecks_by_detail and unseen <= self._pages_to_oldest_pending())
+        pages_left = self._pages_down_to(self._saved.pending_low) - self._pages_read
+        return unseen > 0 and not (self._rechecks_by_detail and unseen <= pages_left)
 
     def finish(self) -> List[Fetch]:
         """The list is read: the pending records it did not reach, to re-check one request each."""
@@ -299,7 +280,9 @@ class FetchPlan:
                 return self._saved.with_progress(self._merged_progress())
             if self._written is None:
                 outcome = self.outcome()
-                pending_by_id = self._rules.reconcile_deletions or (self._rechecks_possible and self._few_pending(outcome))
+                # Pending records by id where re-checking each by detail may be cheaper than the pages down to them.
+                few = len(outcome.pending.entries) + 1 <= self._pages_down_to(outcome.pending_low)
+                pending_by_id = self._rules.reconcile_deletions or (self._may_recheck and few)
                 self._written = outcome.written(self._rules.cursor_field, self._rules.reconcile_deletions, pending_by_id)
             return self._written
 
@@ -409,12 +392,7 @@ class FetchPlan:
     def _entry_now(self, record_id: str) -> Optional[bytes]:
         """What this sync sent of a record, else what the last sync did."""
         answer = self._answers.get(record_id)
-        if answer is not None:
-            return answer[0]
-        if record_id in self._handed_out:
-            return None
-        pending = self._saved.pending.get(record_id)
-        return pending if pending is not None else (self._saved.sent.get(record_id) if self._saved.sent else None)
+        return answer[0] if answer else None if record_id in self._handed_out else self._saved_entry(record_id)[0]
 
     def _value_of(self, record_id: str, record: Mapping[str, Any]) -> bytes:
         """What is remembered of a record sent: the fingerprint of its list fields, as the list showed
@@ -428,25 +406,10 @@ class FetchPlan:
         report_ids = record.get("report_ids")
         return listed_part + (fingerprint(sorted(report_ids)) if isinstance(report_ids, list) else NOT_KNOWN)
 
-    @property
-    def _rechecks_possible(self) -> bool:
-        return self._rules.newest_first and not self._rules.list_only
-
-    @property
-    def _rechecks_by_detail(self) -> bool:
-        return self._rechecks_possible and self._saved.pending.by_id
-
-    def _pages_to_oldest_pending(self) -> int:
-        low = self._saved.pending_low
-        older = low[1] if low is not None and low[1] is not None else 0
-        return max(math.ceil(((self._total or 0) - older) / self._per_page) - self._pages_read, 0)
-
-    def _few_pending(self, state: ListState) -> bool:
-        """Pending records are written by id (so that the next sync may re-check them by detail) where
-        that is cheaper than reading the pages down to the oldest of them."""
-        older = state.pending_low[1] if state.pending_low and state.pending_low[1] is not None else 0
-        pages = math.ceil(max((self._total or 0) - older, 1) / self._per_page)
-        return len(state.pending.entries) + 1 <= pages
+    def _pages_down_to(self, pending_low: Optional[Tuple[str, Optional[int]]]) -> int:
+        """The list pages from the first down to the oldest pending record (all, where that is not known)."""
+        older = pending_low[1] if pending_low and pending_low[1] is not None else 0
+        return math.ceil(max((self._total or 0) - older, 1) / self._per_page)
 
     def _hand_out(self, record_id: str, item: Optional[Mapping[str, Any]]) -> Fetch:
         with self._lock:
@@ -479,8 +442,7 @@ class FetchPlan:
             return earlier  # this attempt has not yet got past where the last one stopped
         return ListOrderProgress(read_at=format_cursor_value(self._read_at), pages=pages, after=last_ids)
 
-    def _covered_by_earlier_attempt(self, record_id: str, cursor_value: Optional[datetime],
-                                    item: Mapping[str, Any]) -> bool:
+    def _covered_by_earlier_attempt(self, record_id: str, cursor_value: Optional[datetime], item: Mapping[str, Any]) -> bool:
         progress = self._saved.progress
         if isinstance(progress, NewestFirstProgress) and progress.covers(cursor_value):
             return True

@@ -29,6 +29,7 @@ are fingerprints not known yet, which the list's values stand in for; a 0.1.0 in
 
 import base64
 import hashlib
+import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ class Table:
             rows = sorted((id_hash(k) if isinstance(k, str) else k, v) for k, v in self.entries.items())
             return f"h{self.width}:" + _b64(b"".join(k + v for k, v in rows))
         rows = sorted(self.entries.items())
-        if all(_is_uuid(k) for k, _ in rows):
+        if all(_UUID.match(k) for k, _ in rows):
             return f"u{self.width}:" + _b64(b"".join(uuid.UUID(k).bytes + v for k, v in rows))
         ids = zlib.compress("\n".join(k for k, _ in rows).encode(), 9)
         return f"t{self.width}:" + _b64(ids) + ":" + _b64(b"".join(v for _, v in rows))
@@ -113,11 +114,7 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -200,20 +197,13 @@ class ListState:
         return {**self.saved, PROGRESS_KEY: progress.as_state()} if progress is not None else dict(self.saved)
 
     def written(self, cursor_field: str, sent_by_id: bool, pending_by_id: bool) -> dict:
-        state: dict = {cursor_field: self.cursor} if self.cursor is not None else {}
-        if self.sent is not None:
-            state["sent"] = self.sent.encoded(sent_by_id)
-        if self.pending.entries:
-            state["pending"] = self.pending.encoded(pending_by_id)
-        if self.pending_low is not None:
-            state["pending_low"] = list(self.pending_low)
-        if self.reports_until is not None:
-            state["reports_until"] = self.reports_until
-        if self.start_date is not None:
-            state["start_date"] = self.start_date
-        if self.list_only:
-            state["list_only"] = True
-        return state
+        state = {
+            cursor_field: self.cursor, "sent": self.sent.encoded(sent_by_id) if self.sent is not None else None,
+            "pending": self.pending.encoded(pending_by_id) if self.pending.entries else None,
+            "pending_low": list(self.pending_low) if self.pending_low else None,
+            "reports_until": self.reports_until, "start_date": self.start_date, "list_only": self.list_only or None,
+        }
+        return {key: value for key, value in state.items() if value is not None}
 
 
 def _legacy_ids(text: Any) -> Optional[Table]:
