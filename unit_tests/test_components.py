@@ -100,11 +100,14 @@ def migration() -> RestartOnUnreadableState:
 def test_given_states_this_connector_writes_then_they_are_kept():
     current = {"state": {"created_at": "2026-05-08T09:14:22Z"},
                "parent_state": {"transcripts_list": {"created_at": "2026-05-08T09:14:22Z", "pending": {"a": "f00d"}}}}
-    for state in ({"created_at": "2026-05-08T09:14:22Z"}, current):
+    # An empty list leaves no cursor, yet its state may remember (reconcile_deletions: an empty table of ids).
+    empty_list = {"use_global_cursor": True, "parent_state": {"transcripts_list": {"sent": "u4:"}}}
+    for state in ({"created_at": "2026-05-08T09:14:22Z"}, current, empty_list):
         assert migration().should_migrate(state) is False
 
 
 def test_given_states_it_never_writes_then_the_stream_restarts():
-    for state in ({"created_at": "yesterday"}, {"state": 12}, {"cursor": "2026-05-08T09:14:22Z"}):
+    unreadable_list_cursor = {"parent_state": {"transcripts_list": {"created_at": "yesterday"}}}
+    for state in ({"created_at": "yesterday"}, {"state": 12}, {"cursor": "2026-05-08T09:14:22Z"}, unreadable_list_cursor):
         assert migration().should_migrate(state) is True
     assert migration().migrate({"created_at": "yesterday"}) == {}

@@ -2,19 +2,15 @@
 
 import logging
 from dataclasses import InitVar, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Mapping
 
 from airbyte_cdk.sources.declarative.migrations.state_migration import StateMigration
 from airbyte_cdk.sources.types import Config
 
-from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
 
 logger = logging.getLogger("airbyte")
-
-
-def _is_cursor_value(value: Any) -> bool:
-    return parse_cursor_value(value) is not None
 
 
 @dataclass
@@ -49,14 +45,12 @@ class RestartOnUnreadableState(StateMigration):
         own = state.get("state") if isinstance(state, Mapping) else None
         holders = [state, own, *(parents.values() if isinstance(parents, Mapping) else ())]
         values = [parse_cursor_value(h.get(self._cursor_field)) for h in holders if isinstance(h, Mapping)]
-        ahead = [v for v in values if v is not None and v > datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)]
+        ahead = [v for v in values if v is not None and v > utc_now() + timedelta(days=1)]
         if ahead and not self._warned_ahead:
             self._warned_ahead = True
-            logger.warning(
-                f"The saved state of the '{self._stream}' stream is ahead of now ({self._cursor_field} "
-                f"{format_cursor_value(max(ahead))}): records made before then are not synced. If that date is "
-                "wrong, reset the stream in Airbyte to sync them."
-            )
+            logger.warning(f"The saved state of the '{self._stream}' stream is ahead of now ({self._cursor_field} "
+                           f"{format_cursor_value(max(ahead))}): records made before then are not synced. If that date "
+                           "is wrong, reset the stream in Airbyte to sync them.")
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
         logger.warning(f"The saved state of the '{self._stream}' stream is not one this connector writes "
@@ -68,13 +62,11 @@ class RestartOnUnreadableState(StateMigration):
         if not isinstance(state, Mapping):
             return False
         if set(state) == {self._cursor_field}:  # the legacy, single-cursor shape
-            return _is_cursor_value(state[self._cursor_field])
-        own = state.get("state")
-        parents = state.get("parent_state", {})
+            return parse_cursor_value(state[self._cursor_field]) is not None
+        own, parents = state.get("state"), state.get("parent_state", {})
         if own is None and not parents:
             return False
+        # A list state may hold no cursor (an empty list's); one it holds must read as a date-time.
         holders = ([own] if own is not None else []) + list(parents.values() if isinstance(parents, Mapping) else [None])
-        return all(
-            isinstance(holder, Mapping) and (not holder or _is_cursor_value(holder.get(self._cursor_field)))
-            for holder in holders
-        )
+        cursor = self._cursor_field
+        return all(isinstance(h, Mapping) and (cursor not in h or parse_cursor_value(h[cursor]) is not None) for h in holders)
