@@ -377,3 +377,23 @@ def test_given_reports_not_selected_then_transcripts_cost_no_relink_request(serv
     second = run_sync(server, config, streams=("transcripts",), mode=INCREMENTAL, state=first.state)
 
     assert len(second.requests) == 1 and second.output.records == []
+
+
+def test_given_a_member_transcript_renamed_and_project_transcripts_read_too_then_its_project_is_sent_again(server, config):
+    """A project's `transcripts` holds its members' titles, and a rename does not move the project's
+    updated_at. project_transcripts reads every project's detail on every sync, so projects compares
+    each answer with what it sent (at no request of its own: the answers are shared) and sends again
+    the one project that changed: 1 list page + 3 details in all, as without the rename."""
+    modes = {"projects": INCREMENTAL, "project_transcripts": SyncMode.full_refresh}
+    first = run_sync(server, config, streams=list(modes), mode=modes)
+    project = server.dataset.details("projects")[0]
+    member = project["transcripts"][0]["id"]
+    server.rename_transcript(member, "Переименовано ✏️")
+
+    second = run_sync(server, config, streams=list(modes), mode=modes, state=first.state)
+
+    assert second.errors == []
+    assert second.records("projects") == [server.dataset.project_detail(project["id"])]
+    assert len(second.requests) == 1 + len(server.dataset.list_items("projects"))
+    quiet = run_sync(server, config, streams=list(modes), mode=modes, state=second.state)
+    assert quiet.records("projects") == [], "sent once, not on every sync"

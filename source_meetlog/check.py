@@ -120,9 +120,7 @@ def _meetlog_json(response: requests.Response, base_url: str) -> dict:
 
 def _error_summary(body: dict) -> str:
     # The code only: an error_message may quote the request, Authorization header included.
-    if "error_code" in body:
-        return str(body.get("error_code"))
-    return "no list of items"
+    return str(body.get("error_code")) if "error_code" in body else "no list of items"
 
 
 def _require_one_account(accesses: List[KeyAccess]) -> None:

@@ -82,7 +82,8 @@ class SourceMeetlog(YamlDeclarativeSource):
         links = "reports" in configured and "transcripts" not in list_only and transcripts is not None \
             and transcripts.sync_mode == SyncMode.incremental
         self._read = ReadContext(parsed, KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status), ProgressLog(),
-                                 status, SharedResponses(), list_only=list_only, links_reports=bool(links))
+                                 status, SharedResponses(), list_only=list_only, links_reports=bool(links),
+                                 details_read_anyway=frozenset({"projects"} if "project_transcripts" in configured else ()))
         with self._read.bound():
             streams = super().streams(config)
         cdk_internals.checkpoint_as_records_are_sent(streams)

@@ -8,7 +8,7 @@ from source_meetlog.core.fetch_plan import FetchPlan, ListRules
 from source_meetlog.core.links import ReportSets
 from source_meetlog.core.list_state import ListState
 
-TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True,
+TRANSCRIPTS = ListRules(cursor_field="created_at", status_field="status", newest_first=True, remembered_detail="report_ids",
                         reconcile_deletions=True, detail_fields=frozenset({"report_ids", "text"}))
 NOW = datetime(2026, 5, 10, 12)
 
@@ -110,7 +110,7 @@ def test_given_a_reports_list_not_read_whole_then_no_deletion_is_read_into_it():
 def test_given_a_transcript_not_remembered_then_a_report_made_since_the_last_sync_relinks_it():
     """Without reconcile_deletions only the newest page and the pending transcripts are remembered: an older
     one is relinked when a report newer than the last sync's newest report names it."""
-    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True)
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, remembered_detail="report_ids")
     _, _, state = sync({}, [transcript("t1", 1, ["r1"])], reports({"t1": ["r1"]}, hours=1), rules=rules)
     state = {k: v for k, v in state.items() if k != "sent"}  # as if t1 had slipped off the newest page
 
@@ -121,7 +121,7 @@ def test_given_a_transcript_not_remembered_then_a_report_made_since_the_last_syn
 
 
 def test_given_a_relinked_transcript_created_before_start_date_then_it_is_fetched_but_not_sent():
-    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, links_reports=True,
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, remembered_detail="report_ids",
                       start_date=stamp(5))
     plan = FetchPlan(rules, ListState.read({}, "created_at"), None, inclusive=False, now=NOW)
 

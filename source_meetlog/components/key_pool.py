@@ -93,18 +93,11 @@ class KeyPool:
                  sleep: Optional[Callable[[float], None]] = None, max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
                  status: Optional["RateLimitStatus"] = None) -> None:
         # time is looked up now, not when the module was imported, so tests can route it.
-        clock, sleep = clock or time.monotonic, sleep or time.sleep
-        self._keys = keys
+        self._clock, self._sleep = clock or time.monotonic, sleep or time.sleep
+        self._keys, self._limit, self._max_wait, self._status = keys, requests_per_minute, max_wait_seconds, status
         self._position = {key: index for index, key in enumerate(keys)}
-        self._limit = requests_per_minute
-        self._clock = clock
-        self._sleep = sleep
-        self._max_wait = max_wait_seconds
-        self._status = status
-        self._window = window_seconds()
+        self._window, self._next, self._lock = window_seconds(), 0, threading.Lock()
         self._slots: List[_KeySlot] = [_KeySlot() for _ in keys]
-        self._next = 0
-        self._lock = threading.Lock()
 
     def acquire(self, stream: Optional[str] = None) -> Tuple[str, Slot]:
         """The key to sign the next request of `stream` with, and its slot, to `settle` when the answer arrives.

@@ -54,6 +54,8 @@ class ReadContext:
     # Whether transcripts read the reports list for their report_ids (core/links.py): only when this
     # read syncs both, transcripts incrementally and with their details.
     links_reports: bool = False
+    # Streams whose every record's detail the read fetches anyway (projects, beside project_transcripts).
+    details_read_anyway: FrozenSet[str] = frozenset()
     # The state bytes the read's streams may write between them (core/fetch_plan.py).
     state_budget: StateBudget = field(default_factory=StateBudget)
 

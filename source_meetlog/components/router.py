@@ -50,7 +50,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
 
     The first parent is the stream's own list; a second one (transcripts) is the reports list, read
     for report_ids (core/links.py). $parameters: name (the public stream), cursor_field,
-    status_field (absent: always final), documented_newest_first, detail_fields, links_reports.
+    status_field (absent: always final), documented_newest_first, detail_fields, remembered_detail.
     """
 
     def stream_slices(self) -> Iterable[StreamSlice]:
@@ -83,7 +83,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             cursor_field, self.parameters.get("status_field"), bool(self.parameters.get("documented_newest_first")),
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
             start_date=self._config.start_date, detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
-            links_reports=bool(self.parameters.get("links_reports")), list_only=name in self._read.list_only)
+            remembered_detail=self.parameters.get("remembered_detail"), list_only=name in self._read.list_only,
+            recheck_listed=name in self._read.details_read_anyway)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "

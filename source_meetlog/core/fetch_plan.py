@@ -56,8 +56,11 @@ class ListRules:
     reconcile_deletions: bool = False
     start_date: Optional[str] = None
     detail_fields: FrozenSet[str] = frozenset()  # only the detail holds them: not in a list fingerprint
-    links_reports: bool = False  # transcripts: what was sent of report_ids is remembered too
+    # A detail-only field whose value as sent is remembered too: transcripts' report_ids (see relinks),
+    # projects' transcripts (re-checked where project_transcripts reads every project's detail anyway).
+    remembered_detail: Optional[str] = None
     list_only: bool = False  # the records are the list items: no detail request at all
+    recheck_listed: bool = False  # every listed record's detail is read anyway: send it only if it changed
 
 
 class StateBudget:
@@ -191,9 +194,12 @@ class FetchPlan:
                                           done_before)
         self._position += 1
         self._last_ids = (self._last_ids + (id_hash(record_id).hex(),))[-MARKERS:]  # 8 characters: checkpoints stay small
-        if record_id in self._handed_out or done_before or not self._changed(saved, was_pending, listed_fp, final,
-                                                                             cursor_value):
+        if record_id in self._handed_out or done_before:
             return None
+        if not self._changed(saved, was_pending, listed_fp, final, cursor_value):
+            if not self._rules.recheck_listed or saved is None:
+                return None
+            self._rechecks[record_id] = saved  # its detail is read anyway (a shared answer): sent if it changed
         self._progress_at = (self._range, ids_before, pages_before)
         return self._hand_out(record_id, item)
 
@@ -242,15 +248,13 @@ class FetchPlan:
     def close(self) -> None:
         """Every fetch is handed out. The state asked for from now on is the sync's outcome: the CDK
         asks only once every detail has been answered, or not at all."""
-        with self._lock:
-            self._finished = True
+        self._finished = True
 
     def deleted(self) -> List[str]:
         """With reconcile_deletions: the ids sent before that this complete read no longer lists."""
         saved = self._saved
-        if not self._rules.reconcile_deletions or self.unreliable or not self.read_to_the_end or saved.sent is None:
-            return []
-        if saved.start_date != self._rules.start_date or not saved.sent.by_id:
+        if not self._rules.reconcile_deletions or self.unreliable or not self.read_to_the_end or saved.sent is None \
+                or saved.start_date != self._rules.start_date or not saved.sent.by_id:
             return []
         return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())) - self.listed)
 
@@ -294,7 +298,7 @@ class FetchPlan:
 
     def checkpoint_is_due(self) -> bool:
         """Whether the read's state budget has room for a checkpoint now, the final states set aside."""
-        entry = (16 if self._rules.reconcile_deletions else 4) + (8 if self._rules.links_reports else 4)
+        entry = (16 if self._rules.reconcile_deletions else 4) + (8 if self._rules.remembered_detail else 4)
         final = self._saved_bytes + (len(self._seen) + len(self._pending_unseen)) * entry * 4 // 3
         return self._budget.has_room(self, self._saved_bytes + CHECKPOINT_BYTES, final)
 
@@ -304,7 +308,7 @@ class FetchPlan:
     def _next_state(self) -> ListState:
         """The records the next sync reads, with what was sent of each: every record of a list read
         whole, and of the newest-first list its first page; pending records apart."""
-        width = 8 if self._rules.links_reports else 4
+        width = 8 if self._rules.remembered_detail else 4
         sent, pending, lows = Table(width=width), Table(width=width), []
         for record_id, seen in self._seen.items():
             value, final, cursor = self._outcome_of(record_id, seen)
@@ -344,7 +348,7 @@ class FetchPlan:
         if saved is not None and saved[:4] != NOT_KNOWN and not seen.sent_earlier:
             return saved, seen.final, seen.cursor
         # Sent by an interrupted attempt, or before fingerprints were kept: the list says what it holds.
-        return seen.fingerprint + (NOT_KNOWN if self._rules.links_reports else b""), seen.final, seen.cursor
+        return seen.fingerprint + (NOT_KNOWN if self._rules.remembered_detail else b""), seen.final, seen.cursor
 
     def _pending_low(self, lows: List[Tuple[Optional[datetime], Optional[int]]]) -> Optional[Tuple[str, Optional[int]]]:
         """The oldest pending record, and how many records the list holds below it."""
@@ -401,10 +405,11 @@ class FetchPlan:
         seen = self._seen.get(record_id)
         listed_part = seen.fingerprint if seen is not None else fingerprint(
             {k: v for k, v in record.items() if (k in self._list_fields if self._list_fields else k not in self._rules.detail_fields)})
-        if not self._rules.links_reports:
-            return listed_part
-        report_ids = record.get("report_ids")
-        return listed_part + (fingerprint(sorted(report_ids)) if isinstance(report_ids, list) else NOT_KNOWN)
+        field = self._rules.remembered_detail
+        value = record.get(field) if field else None
+        if not field or not isinstance(value, list):
+            return listed_part + (NOT_KNOWN if field else b"")
+        return listed_part + fingerprint(sorted(value) if all(isinstance(v, str) for v in value) else value)  # ids: a set
 
     def _pages_down_to(self, pending_low: Optional[Tuple[str, Optional[int]]]) -> int:
         """The list pages from the first down to the oldest pending record (all, where that is not known)."""
