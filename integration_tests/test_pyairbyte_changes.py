@@ -257,8 +257,6 @@ def test_given_an_old_pending_transcript_that_completes_then_the_next_sync_bring
 # ------------------------------------------------------------------------------ issue #19: what 0.2.0 misses
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: the transcripts stream ends its list before the reports stream "
-                                       "offers the new report's transcript, so its report_ids wait a sync")
 def test_given_a_report_added_to_an_old_transcript_when_synced_then_its_row_lists_the_report_in_that_sync(synced):
     snapshots, changes = synced
 
@@ -267,7 +265,6 @@ def test_given_a_report_added_to_an_old_transcript_when_synced_then_its_row_list
     assert cell == served, f"after sync 2, report_ids {cell} in DuckDB, served {served}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: a deleted report's transcript is fetched again only a sync later")
 def test_given_a_report_deleted_from_an_old_transcript_when_synced_then_its_row_drops_the_report_in_that_sync(synced):
     snapshots, changes = synced
 
@@ -276,8 +273,6 @@ def test_given_a_report_deleted_from_an_old_transcript_when_synced_then_its_row_
     assert cell == served, f"after sync 3, report_ids {cell} in DuckDB, served {served}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue #19: a renamed transcript keeps its created_at and its final status, "
-                                       "so no sync fetches it again")
 def test_given_a_renamed_transcript_when_synced_then_its_row_has_the_new_title(synced):
     snapshots, changes = synced
 

@@ -97,18 +97,19 @@ def checkpoint_as_records_are_sent(streams: Iterable[Any]) -> None:
 
 
 def _emit_when_the_parent_state_moves(cursor: ConcurrentPerPartitionCursor) -> None:
-    ten_minute_throttle = _private(cursor, "_throttle_state_message")
+    _private(cursor, "_throttle_state_message")
     router = _private(cursor, "_partition_router")
     _private(cursor, "_parent_state")
     last_sent: List[Optional[object]] = [None]
 
     def emit_on_each_new_parent_state() -> Optional[float]:
+        # Never on the CDK's 600 s clock instead: a large state every 10 minutes would break the budget.
         parent_state = cursor._parent_state
         if parent_state is not None and parent_state is not last_sent[0] and router.checkpoint_is_due():
             last_sent[0] = parent_state
             router.checkpointed()
             return time.time()
-        return ten_minute_throttle()
+        return None
 
     cursor._throttle_state_message = emit_on_each_new_parent_state  # type: ignore[method-assign]
 
@@ -145,7 +146,7 @@ def url_of_request(requester: Any, stream_state: Any, stream_slice: Any, next_pa
 
 def read_message_repository(source: Any) -> MessageRepository:
     """The message repository of the read: a ConcurrentMessageRepository over the read's queue, so a
-    status a worker thread sends (rate_limit_status.py) reaches stdout in order with the records.
+    status a worker thread sends (components/signals.py) reaches stdout in order with the records.
     ConcurrentDeclarativeSource keeps it as _message_repository and offers no public accessor
     (declarative/concurrent_declarative_source.py; `message_repository` is AbstractSource's default)."""
     return _private(source, "_message_repository")

@@ -377,3 +377,16 @@ def test_given_a_stream_read_from_its_list_pages_until_now_and_details_wanted_no
 def test_fingerprints_leave_out_what_the_connector_adds_to_an_item():
     assert fingerprint({"id": "a", "_meetlog_list_page": 1}) == fingerprint({"id": "a", "_meetlog_list_page": 2})
     assert fingerprint({"id": "a", "title": None}) != fingerprint({"id": "a"}), "null is a value: absent is not null"
+
+
+def test_given_reconcile_deletions_turned_on_then_the_first_sync_takes_the_list_as_sent_and_fetches_nothing_more():
+    """Before, only page 1 and the pending transcripts were remembered (by hash): the others are not news."""
+    pages = newest_first_pages(pending_at=set(), count=250)
+    first = Reading(plan_for(TRANSCRIPTS), pages)
+    reconciling = ListRules(cursor_field="created_at", status_field="status", newest_first=True, reconcile_deletions=True)
+
+    second = Reading(plan_for(reconciling, first.state(), cursor_hours=0), pages)
+
+    assert (second.pages_read, second.fetched, second.plan.deleted()) == (3, [], [])
+    assert Table.decoded(second.state()["sent"]).by_id and len(sent_ids(second.state(), ids="")) == 0
+    assert len(Table.decoded(second.state()["sent"]).entries) == 250, "from now on, every id is remembered"

@@ -134,3 +134,15 @@ def test_report_sets_say_each_transcripts_reports_and_the_newest_of_them():
     sets.add("r2", "t1", at(3))
 
     assert sets.by_transcript == {"t1": ["r1", "r2"]} and sets.newest_of("t1") == at(3) == sets.newest
+
+
+def test_given_a_0_2_0_state_whose_report_ids_were_not_remembered_then_nothing_is_relinked_by_a_guess():
+    """0.2.0 kept no fingerprint of report_ids: the first 0.3.0 sync relinks only by the reports made since."""
+    saved = {"created_at": stamp(1), "pending": {"t1": "f00d0000f00d0000"}, "reports_until": stamp(1)}
+
+    _, relinked, state = sync(saved, [dict(transcript("t1", 1, ["r1"]), status="processing")],
+                              reports({"t1": ["r1"]}, hours=1), cursor_hours=1)
+
+    assert relinked == []
+    assert sync(state, [dict(transcript("t1", 1, ["r1"]), status="processing")], reports({"t1": ["r1", "r2"]}, hours=2),
+                cursor_hours=1)[1] == ["t1"], "from then on, changes are seen"

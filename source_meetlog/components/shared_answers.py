@@ -1,7 +1,9 @@
-"""Answers shared by two streams: one request per project URL per sync, however many streams need it.
+"""Answers a read already holds: one request per URL per sync, however many streams need its answer,
+and none for a record of a stream read from its list pages alone (its list item answers).
 
-`projects` and `project_transcripts` both read the projects list and every project's detail.
-Each of their requesters, a SharedResponseRequester, asks this read's SharedResponses; for each URL:
+`projects` and `project_transcripts` both read the projects list and every project's detail;
+`reports` and `transcripts` (for report_ids) both read the reports list. Each of their requesters,
+a SharedResponseRequester, asks this read's SharedResponses; for each URL:
 
 - the first reader fetches it, holding that URL's lock through the HTTP client's whole retry
   loop, so a truncated body, a 5xx or a 429 is retried against the server, never from here;
@@ -124,7 +126,7 @@ class SharedResponses:
             first_time_full, self._warned_full = not self._warned_full, True
         if first_time_full:
             logger.info(
-                f"Over {self._max_bytes // (1024 * 1024)} MB of project answers are kept for this sync; further "
+                f"Over {self._max_bytes // (1024 * 1024)} MB of shared answers are kept for this sync; further "
                 "ones are not shared, so a second stream that needs one requests it again."
             )
 

@@ -127,7 +127,9 @@ class FetchPlan:
         self._start_date = parse_cursor_value(rules.start_date)
         # A list read whole names every record, so one never sent is new; unless nothing was remembered.
         self._remembers_all = not rules.newest_first or rules.reconcile_deletions
-        self._knows_all = self._remembers_all and self._saved.sent is not None
+        # (The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.)
+        self._knows_all = self._remembers_all and self._saved.sent is not None and (
+            not rules.newest_first or self._saved.sent.by_id)
         # Pending records not on the pages read are re-checked by detail where the state names them by id.
         self._may_recheck = rules.newest_first and not rules.list_only
         self._rechecks_by_detail = self._may_recheck and self._saved.pending.by_id
@@ -230,16 +232,16 @@ class FetchPlan:
         changed: Set[str] = set()
         until = parse_cursor_value(self._reports_until)
         for transcript_id, report_ids in reports.by_transcript.items():
-            sent = self._entry_now(transcript_id)
-            if sent is not None and sent[4:] != NOT_KNOWN and reports.complete:
-                if sent[4:] != fingerprint(sorted(report_ids)):
+            sent = _detail_part(self._entry_now(transcript_id))
+            if sent is not None and reports.complete:
+                if sent != fingerprint(sorted(report_ids)):
                     changed.add(transcript_id)
             elif until is not None and reports.newest_of(transcript_id) > until:
                 changed.add(transcript_id)  # a report made since: its transcript was sent without it
         if reports.complete:
             for transcript_id in self._seen:
-                sent = self._entry_now(transcript_id)
-                if transcript_id not in reports.by_transcript and sent is not None and sent[4:] not in (NOT_KNOWN, _EMPTY_REPORTS):
+                sent = _detail_part(self._entry_now(transcript_id))
+                if transcript_id not in reports.by_transcript and sent not in (None, _EMPTY_REPORTS):
                     changed.add(transcript_id)  # its last report was deleted
         if reports.newest is not None and not self.unreliable:
             self._reports_until = format_cursor_value(max(reports.newest, until or reports.newest))
@@ -453,6 +455,12 @@ class FetchPlan:
             return True
         legacy = self._saved.legacy_handed_out
         return bool(legacy) and legacy_fingerprint(item, self._rules.cursor_field, self._rules.status_field) in legacy
+
+
+def _detail_part(entry: Optional[bytes]) -> Optional[bytes]:
+    """What was sent of the remembered detail field (report_ids), where it is known."""
+    part = entry[4:8] if entry is not None else b""
+    return part if len(part) == 4 and part != NOT_KNOWN else None
 
 
 class _PrefixSkip:

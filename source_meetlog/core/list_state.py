@@ -77,11 +77,13 @@ class Table:
         return record_id if self.by_id else id_hash(record_id)
 
     def encoded(self, by_id: bool) -> str:
-        """'h8:<base64>' by hash, 'u8:<base64>' by UUID, or 't8:<deflated ids>:<values>'."""
-        if not by_id or not all(isinstance(k, str) for k in self.entries):  # ids carried over as hashes stay so
-            rows = sorted((id_hash(k) if isinstance(k, str) else k, v) for k, v in self.entries.items())
+        """'h8:<base64>' by hash, 'u8:<base64>' by UUID, or 't8:<deflated ids>:<values>'. A value carried
+        over from a narrower table is padded with NOT_KNOWN."""
+        entries = {k: (v + bytes(self.width))[:self.width] for k, v in self.entries.items()}
+        if not by_id or not all(isinstance(k, str) for k in entries):  # ids carried over as hashes stay so
+            rows = sorted((id_hash(k) if isinstance(k, str) else k, v) for k, v in entries.items())
             return f"h{self.width}:" + _b64(b"".join(k + v for k, v in rows))
-        rows = sorted(self.entries.items())
+        rows = sorted(entries.items())
         if all(_UUID.match(k) for k, _ in rows):
             return f"u{self.width}:" + _b64(b"".join(uuid.UUID(k).bytes + v for k, v in rows))
         ids = zlib.compress("\n".join(k for k, _ in rows).encode(), 9)
