@@ -69,7 +69,7 @@ def rate_limited(statuses: Sequence[StreamStatus]) -> List[StreamStatus]:
 
 # The server logs a request as it answers it, so a request signed just before the status was sent
 # (the burst's last one) may be logged a few ms after it. None signed after the status can go
-# sooner than the announced wait, which is over 3 s (rate_limit_status.ANNOUNCED_WAIT_SECONDS).
+# sooner than the announced wait, which is over 3 s (signals.ANNOUNCED_WAIT_SECONDS).
 IN_FLIGHT_SECONDS = 0.5
 
 

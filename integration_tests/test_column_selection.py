@@ -10,7 +10,8 @@ need GET /api/v1/export/<stream>/{id}; every other column is on the list pages. 
 - no detail-only column selected: the stream is read from its list pages alone, each record the list
   item as served (null fields kept, no detail-only field invented), and the log says so once;
 - a detail-only column selected, or a schema without `properties` or with empty ones (the repo's
-  configured_catalog.json has `json_schema: {}`): everything as today: requests, records and state.
+  configured_catalog.json has `json_schema: {}`): everything as with every column selected:
+  requests, records and state.
 
 Everything runs through the console script, `source-meetlog read`, whose stdout is parsed line by
 line (column_selection.console_read), against the local Meetlog API without a rate limit. Reads whose
@@ -134,7 +135,8 @@ def list_only_read(request, issue_server, issue_config, discovered, folder):
 @pytest.fixture(scope="module")
 def every_column(issue_server, issue_config, discovered, folder):
     """every_column(streams, mode) -> the read of those streams with every column selected, as the
-    platform sends it with column selection off: today's figures. One read per (streams, mode)."""
+    platform sends it with column selection off: the figures of a read with details. One read per
+    (streams, mode)."""
     done: Dict[tuple, ConsoleRead] = {}
 
     def read(streams, mode=INCREMENTAL) -> ConsoleRead:
@@ -192,8 +194,8 @@ def test_given_a_selection_the_platform_refuses_when_the_catalog_is_pruned_then_
 
 
 def test_given_every_detail_only_column_deselected_when_read_then_one_request_per_list_page_and_nothing_else(list_only_read):
-    """230 transcripts are 3 list pages of 100, 140 reports 2, 12 projects 1: 6 requests, where today
-    each of the 382 records' details follows them (388)."""
+    """230 transcripts are 3 list pages of 100, 140 reports 2, 12 projects 1: 6 requests, where with
+    every column each of the 382 records' details follows them (388)."""
     read, _ = list_only_read
 
     assert read.request_counts() == ISSUE_LIST_PAGES
@@ -202,8 +204,8 @@ def test_given_every_detail_only_column_deselected_when_read_then_one_request_pe
 
 def test_given_every_detail_only_column_deselected_when_read_then_each_record_equals_its_list_item_null_included(list_only_read):
     """Field by field, as `differences` compares (absent is not null, 1 is not 1.0): the list item's
-    keys and values, none of the detail's (today every transcript has 4 more, every report 1 more,
-    every project 1 more)."""
+    keys and values, none of the detail's (with every column, every transcript has 4 more, every
+    report 1 more, every project 1 more)."""
     read, items = list_only_read
 
     found = differences(read.records_by_stream(), items)
@@ -213,7 +215,7 @@ def test_given_every_detail_only_column_deselected_when_read_then_each_record_eq
 def test_given_every_detail_only_column_deselected_when_read_then_every_listed_record_arrives_once_as_the_user_sees_it(
     list_only_read,
 ):
-    """What holds today and must hold after: 230 + 140 + 12 records, each once, and what the platform
+    """What holds with every column holds here too: 230 + 140 + 12 records, each once, and what the platform
     keeps of each (its selected columns) is its list item."""
     read, items = list_only_read
 
@@ -224,7 +226,7 @@ def test_given_every_detail_only_column_deselected_when_read_then_every_listed_r
         assert sorted(seen) == sorted(as_json(item) for item in items[stream].values()), stream
 
 
-# ------------------------------------------------------------------------------------ a detail-only column selected: as today
+# ------------------------------------------------------------------------------------ a detail-only column selected: as with every column
 
 EACH_IN_ITS_STREAM = {"transcripts": ("summary",), "reports": ("content",), "projects": ("transcripts",)}
 ONE_DETAIL_COLUMN = {
@@ -287,7 +289,7 @@ SCHEMAS_WITHOUT_COLUMNS = {
 def test_given_a_schema_that_selects_no_columns_when_read_then_every_detail_is_fetched_as_today(
     make_catalog, issue_server, issue_config, discovered, folder
 ):
-    """No properties to read a selection from: everything, as today. 6 list pages and 382 details
+    """No properties to read a selection from: everything, as with every column. 6 list pages and 382 details
     (388), each record its detail answer."""
     read = console_read(issue_server, folder, issue_config, make_catalog(discovered)).assert_succeeded()
 
@@ -405,8 +407,8 @@ def test_given_a_start_date_and_list_columns_only_when_read_then_older_records_n
 
 def test_given_a_start_date_and_list_columns_only_when_read_then_no_detail_and_no_list_page_twice(start_date_read):
     """The list pages the start date needs (transcripts are newest first: pages 1 and 2 hold the 120;
-    reports promise no order: both pages), each once, and no detail: 4 requests, where today the 120
-    transcripts' and the 140 reports' details follow."""
+    reports promise no order: both pages), each once, and no detail: 4 requests, where with every
+    column the 120 transcripts' and the 140 reports' details follow."""
     read, _ = start_date_read
 
     assert read.detail_requests() == []
@@ -469,7 +471,7 @@ def test_given_list_columns_only_when_synced_incrementally_four_times_then_every
     incremental_syncs,
 ):
     """One list page a stream a sync (3 requests), the pending transcript's completion seen on its
-    list page; today sync 1 costs 3 + 21 details, sync 2 3 + 2, sync 3 3 + 1."""
+    list page; with every column sync 1 costs 3 + 21 details, sync 2 3 + 2, sync 3 3 + 1."""
     syncs, _, _ = incremental_syncs
 
     for number, (read, items) in enumerate(syncs, start=1):
@@ -515,7 +517,8 @@ def test_given_a_list_only_sync_when_a_detail_only_column_is_selected_for_the_ne
     """Sync 1 (list columns) leaves 7 transcripts without `text` (11 reports without `content`, 3
     projects without `transcripts`); sync 2 selects it and adds one record. After sync 2 each of the 8
     rows has the column as the server serves it: the connector restarted the stream, or fetched the
-    details of what it had synced list-only. Today sync 2 sends the new record alone."""
+    details of what it had synced list-only. 0.3.0 restarts the stream, with a log line: sync 2 sends
+    all 8 with their details. Sending the new record alone would leave the other 7 without the column."""
     stream, column, rows, served = selection_change
 
     missing = sorted(id for id, row in rows.items() if column not in row or as_json(row[column]) != as_json(served[id][column]))
@@ -575,8 +578,8 @@ def test_given_list_columns_only_and_reconcile_deletions_when_records_are_delete
 
 def test_given_list_columns_only_and_reconcile_deletions_when_synced_three_times_then_only_list_pages_are_read(deletion_syncs):
     """One list page a stream a sync, 3 requests each: no detail for the first sync's 21 records, nor
-    for the transcript whose report went (its report_ids are not selected). Today: 3 + 21, then that
-    transcript's detail again in sync 2 or 3."""
+    for the transcript whose report went (its report_ids are not selected). With every column: 3 + 21,
+    then that transcript's detail again in sync 2 (in 0.2.0, in sync 2 or 3)."""
     syncs, _, _ = deletion_syncs
 
     assert [read.request_counts() for read in syncs] == [{"transcripts list": 1, "reports list": 1, "projects list": 1}] * 3
@@ -613,7 +616,7 @@ def test_given_id_deselected_in_append_when_synced_twice_then_the_second_sync_ap
 
 
 def test_given_id_deselected_in_append_when_synced_twice_then_each_sync_reads_one_list_page(append_without_id):
-    """7 transcripts, then 8: one list page each sync; today 1 + 7, then 1 + 1."""
+    """7 transcripts, then 8: one list page each sync; with every column 1 + 7, then 1 + 1."""
     first, second, _, _ = append_without_id
 
     assert [first.request_counts(), second.request_counts()] == [{"transcripts list": 1}] * 2

@@ -63,7 +63,8 @@ def test_given_a_transcript_synced_while_processing_when_it_completes_then_the_n
 
 
 def test_given_a_processing_transcript_older_than_a_completed_one_when_it_completes_then_it_is_not_missed(server, config):
-    """The cursor may not pass a record that is not final, even when newer final records exist."""
+    """A processing transcript behind a newer completed one is not missed when it completes: the cursor
+    passes it at once, and `pending` keeps it until it is final."""
     first = first_sync(server, config, streams=("transcripts",))
     pending = server.add_transcript(status="processing")["id"]
     newer = server.add_transcript(status="completed")["id"]
@@ -233,7 +234,7 @@ def test_given_a_legacy_single_cursor_state_when_synced_then_it_resumes_from_tha
     assert sync.ids("transcripts") == [transcripts[0]["id"]]
 
 
-# ------------------------------------------------------------------------------ pending records (fetch_plan.py)
+# ------------------------------------------------------------------------------ pending records (core/fetch_plan.py)
 
 
 def test_given_one_pending_transcript_and_150_newer_when_synced_without_change_then_two_requests_and_nothing_emitted():
@@ -277,8 +278,10 @@ def test_given_a_transcript_pending_for_30_days_when_it_completes_then_the_next_
 
 @pytest.mark.parametrize("transcripts", [1000, 4000])
 def test_given_a_large_first_sync_then_no_state_message_is_larger_than_at_1000_transcripts_nor_64_kb(transcripts):
-    """The state does not grow with the records synced: while the list is read it holds a created_at range
-    (list_state.py), not the ids handed out. 1,000: every state under the bound; 4,000: the same bound."""
+    """The transcripts state does not grow with the records synced: while the list is read it holds a
+    created_at range (core/list_state.py), not the ids handed out, and at the end the newest page's
+    fingerprints. Checkpoints follow the records sent, within the state budget. 1,000: every state
+    under the bound; 4,000: the same bound."""
     with MeetlogServer(dataset=build_dataset(transcripts=transcripts, reports_per_transcript=0, projects=0),
                        requests_per_window=None) as server:
         sync = first_sync(server, config_for(server, server.add_key()), streams=("transcripts",))
@@ -294,8 +297,8 @@ def test_given_a_large_first_sync_then_no_state_message_is_larger_than_at_1000_t
 def test_given_a_state_written_by_0_1_0_when_synced_then_nothing_is_lost_and_no_more_is_fetched_than_0_1_0_would(server, config):
     """0.1.0 held the list cursor one second short of the oldest transcript not final yet, and an interrupted
     sync left the fingerprints of what it had handed out (`handed_out_this_sync`). Here the cursor is held
-    short of transcript 5 and an interrupted sync had handed out 0 and 1: the first 0.2.0 sync fetches the
-    others newer than the held cursor (what 0.1.0 would have), and writes the new shape."""
+    short of transcript 5 and an interrupted sync had handed out 0 and 1: the first sync from that state
+    fetches the others newer than the held cursor (what 0.1.0 would have), and writes the current shape."""
     import base64
     from datetime import timedelta
 
@@ -326,8 +329,9 @@ def test_given_a_state_written_by_0_1_0_when_synced_then_nothing_is_lost_and_no_
 
 
 def _syncs_until_relinked(server, config, state, transcript_id, reconcile=False):
-    """Incremental syncs of transcripts and reports until transcript_id is emitted (at most two: the one that
-    sees the report change, or, when the transcripts stream ended its list first, the next)."""
+    """Incremental syncs of transcripts and reports until transcript_id is emitted, at most two. Since 0.3.0
+    it is the first, the one that sees the report change: the transcripts stream reads the reports list
+    itself (core/links.py). 0.2.0 needed the next one when the transcripts stream ended its list first."""
     syncs = []
     for _ in range(2):
         sync = run_sync(server, config, streams=("transcripts", "reports"), mode=INCREMENTAL, state=state)

@@ -126,8 +126,8 @@ def test_given_abnormal_state_when_read_then_no_records_and_no_detail_requests(
     """With every cursor in 2100, nothing can be newer than the state: no record, no detail request.
 
     A list may be read to learn that (at most once per stream: transcripts are listed newest
-    first, and reports and projects fit one page), but no record earns a detail request. Today
-    each list cursor's window would start after it ends (now, or a day ahead), so the CDK makes
+    first, and reports and projects fit one page), but no record earns a detail request. With CDK
+    7.39 each list cursor's window starts after it ends (now, or a day ahead), so the CDK makes
     no list partition and the read sends no request at all: allowed, as is one list per stream.
     """
     config = _load("sample_config.json")

@@ -400,7 +400,8 @@ def test_given_a_base_url_that_is_not_a_string_then_refused(value):
     ],
 )
 def test_given_an_iso_start_date_then_normalised_to_the_apis_utc_format(value, expected):
-    """The API writes created_at as 2026-05-08T09:14:22Z, so the record filter compares as text."""
+    """The API writes created_at as 2026-05-08T09:14:22Z: start_date takes the same form, the one the
+    manifest's cursor reads as its start."""
     assert parse_config(config(start_date=value)).start_date == expected
 
 

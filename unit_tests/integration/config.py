@@ -9,8 +9,9 @@ UNPACED_REQUESTS_PER_MINUTE = 100_000
 
 
 def unique_api_key() -> str:
-    """A fresh key per config: the key pool is process-wide per (keys, rpm), so a shared key
-    would carry one test's rejected or resting key into the next."""
+    """A fresh key per config, so no two tests share one. Each read has a key pool of its own
+    (ReadContext), so a shared key would carry nothing from one test into the next; distinct keys
+    still make each test's requests and output its own."""
     return f"tk_live_test{uuid.uuid4().hex}"
 
 

@@ -380,8 +380,9 @@ class MeetlogIncrementalSuite:
 
 class MeetlogNotFinalRecordSuite(MeetlogIncrementalSuite):
     """The cases of a stream whose records have a status (transcripts, reports): a record not final yet
-    ("processing") is sent as it is and remembered by id in `pending`; the cursor moves on at once, and
-    the record is sent again once it is final, however long that takes."""
+    ("processing") is sent as it is and remembered in `pending` (by id, or by a 4-byte hash of it when
+    many are pending); the cursor moves on at once, and the record is sent again once it is final,
+    however long that takes."""
 
     STATUS_FIELD: str
     # A heavy field that is empty while processing and filled once final (text, content), and its final value.

@@ -20,7 +20,7 @@ quote the manifest, and are checked against it there):
 - on details, an empty or unparsable body (unreadable_detail_body) is retried, and a 404 is skipped:
   manifest: `predicate: "{{ response is not mapping or not response }}"`
   manifest: `deleted_since_listed: type: HttpResponseFilter http_codes: [404] action: IGNORE`
-- MeetlogBackoffStrategy (components/backoff.py): 0.001 s for a 429 (the key pool waits out Retry-After); other failures
+- MeetlogBackoffStrategy (components/keys.py): 0.001 s for a 429 (the key pool waits out Retry-After); other failures
   `ceiling / 2 + uniform(0, ceiling / 2)` with `ceiling = 1 s * 2 ** (failures - 1)`, RetriesExhausted
   past its own max_retries of 5 per request; the error handler's is only a safety net:
   manifest: `max_retries: 50`

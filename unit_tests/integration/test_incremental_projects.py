@@ -58,7 +58,7 @@ class TestProjectsIncremental(MeetlogIncrementalSuite, TestCase):
         self.assertEqual(self.list_cursor(self.last_state(output)), at(2))
 
     def test_given_start_date_when_read_then_project_created_before_it_not_synced_even_if_updated_after(self) -> None:
-        """start_date T, no state. The list's record_filter compares created_at (start_date is documented as
+        """start_date T, no state. The plan (FetchPlan.see) compares created_at (start_date is documented as
         "records created before this moment are not synced"): o, created T−5d and updated T+2h, is dropped;
         n, created T+1h, is fetched."""
         self.config["start_date"] = at(0)

@@ -1,11 +1,13 @@
 """transcripts, incremental: List transcripts is documented newest first, so paging stops at the
 first page that ends before the list cursor. The shared cases are in incremental_suite.py.
 
-NewestFirstPagination (components/pagination.py) decides after each page: no next page when
-`meta.page >= meta.total_pages`; none either when every record so far was newest first (page seams
-included) and the page's last record is before the list partition's start_time
-(`values[-1] < start`); otherwise `page + 1`. It reads the page's own items, before the list's
-start_date record_filter.
+The list's paginator is the stock CursorPagination (no next page when `meta.page >=
+meta.total_pages`); the fetch plan stops the list sooner (FetchPlan.wants_next_page in
+core/fetch_plan.py, asked by the router after each page, before the next is requested): no next page
+when every record so far was newest first (page seams included), the page's last record is not
+after the list partition's start_time (FetchPlan._may_be_new), and no pending transcript is left
+below that the plan would rather read down to than re-check by detail. It sees every item of the
+page, those created before start_date included, which it leaves out.
 """
 
 from unittest import TestCase
@@ -85,7 +87,7 @@ class TestTranscriptsIncremental(MeetlogNotFinalRecordSuite, TestCase):
     def test_given_start_date_and_first_page_ending_before_it_when_read_then_no_page_2(self) -> None:
         """start_date T, no state: the list partition starts at T. Page 1 of 3: a T+1h, c T−1h, in order, and
         c < T: the newest-first list has nothing more to give, so page 2 is not requested (not mocked). The
-        stop reads c although the start_date record_filter drops it. Only a is fetched."""
+        plan reads c to stop there, and leaves c out as created before start_date. Only a is fetched."""
         self.config["start_date"] = at(0)
         a, c = self.listed("a", at(1)), self.listed("c", at(-1))
 
