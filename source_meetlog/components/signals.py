@@ -163,6 +163,7 @@ class ProgressLog:
         with self._lock:
             progress = self._streams.setdefault(stream, StreamProgress())
             progress.total = total if isinstance(total, int) and progress.total is None else progress.total
+        self._log_if_due()
 
     def record_done(self, stream: str) -> None:
         with self._lock:
