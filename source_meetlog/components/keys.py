@@ -45,8 +45,9 @@ def _key_of(request: requests.PreparedRequest) -> Optional[str]:
 class KeyPoolAuthenticator(DeclarativeAuthenticator):
     """Signs each request with the key that has room; learns from 401 and 429 which keys to spare.
 
-    config {"api_key": "tk_live_a,tk_live_b", "requests_per_minute": 60}
+    a read of config {"api_key": "tk_live_a,tk_live_b", "requests_per_minute": 60}
     -> request.headers["Authorization"] == "Bearer tk_live_a", the next one "Bearer tk_live_b", …
+    (every stream's authenticator signs from the read's one pool: ReadContext)
 
     It implements the CDK's ResponseAwareAuthenticator protocol, so the HTTP client shows it
     every response. A 429 rests its key in the pool, and the CDK's retry, which signs again,
@@ -59,9 +60,7 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         read = ReadContext.of(self)
-        self.pool = read.key_pool
-        self.progress = read.progress
-        self._status = read.status
+        self.pool, self.progress, self._status = read.key_pool, read.progress, read.status
         # The stream a wait belongs to: the requester's $parameters.name, as the catalog names it.
         self._requester_name = (parameters or {}).get("name")
 

@@ -216,9 +216,6 @@ def deletion_marker(stream: str, record_id: str, cursor_field: str, now: Optiona
     """
     now = now or datetime.now(timezone.utc)
     moment = format_cursor_value(now)
-    return AirbyteMessage(
-        type=Type.RECORD,
-        record=AirbyteRecordMessage(stream=stream,
-                                    data={"id": record_id, cursor_field: moment, DELETED_AT_FIELD: moment},
-                                    emitted_at=int(now.timestamp() * 1000)),
-    )
+    data = {"id": record_id, cursor_field: moment, DELETED_AT_FIELD: moment}
+    return AirbyteMessage(type=Type.RECORD,
+                          record=AirbyteRecordMessage(stream=stream, data=data, emitted_at=int(now.timestamp() * 1000)))

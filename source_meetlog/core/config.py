@@ -171,11 +171,9 @@ def parse_base_url(value: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        return host in LOOPBACK_HOSTS or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
         return False
 
 

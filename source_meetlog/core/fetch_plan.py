@@ -299,9 +299,12 @@ class FetchPlan:
         return self._outcome
 
     def checkpoint_is_due(self) -> bool:
-        """Whether the read's state budget has room for a checkpoint now, the final states set aside."""
+        """Whether the read's state budget has room for a checkpoint now, the final states set aside: the
+        saved state, and what this sync adds to it in step with the records it has sent so far (a list
+        read whole at once must not hold back every checkpoint until its records have earned its final)."""
         entry = (16 if self._rules.reconcile_deletions else 4) + (8 if self._rules.remembered_detail else 4)
-        final = self._saved_bytes + (len(self._seen) + len(self._pending_unseen)) * entry * 4 // 3
+        share = min(len(self._answers) / max(len(self._handed_out), 1), 1.0)
+        final = self._saved_bytes + int((len(self._seen) + len(self._pending_unseen)) * entry * 4 / 3 * share)
         return self._budget.has_room(self, self._saved_bytes + CHECKPOINT_BYTES, final)
 
     def checkpointed(self) -> None:
