@@ -92,7 +92,8 @@ def main() -> None:
             assert killed.killed and killed.state, f"no state before the kill at {point}"
             resumed = sync(f"resumed-{point}", state=killed.state)
             # The resumed run killed again at the same point, or half way through its details if it makes fewer.
-            second = min(point, sum(len(resumed.detail_ids(stream)) for stream in STREAMS) // 2)
+            resumed_details = sum(len(resumed.detail_ids(stream)) for stream in STREAMS)
+            second = point if resumed_details > point else resumed_details // 2
             again = sync(f"killed-again-{point}", state=killed.state, kill_after_details=second)
             finished = sync(f"finished-{point}", state=again.state) if again.killed else None
             fetched = fetched_again([killed], resumed, STREAMS)
