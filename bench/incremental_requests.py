@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from airbyte_cdk.models import SyncMode
 
-from integration_tests.harness import STREAMS, Sync, config_for, run_sync
+from integration_tests.harness import STREAMS, config_for, run_sync
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 
 PAGE = 100

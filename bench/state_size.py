@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import math
 import random
-import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
