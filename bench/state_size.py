@@ -4,16 +4,16 @@
     PYTHONPATH=. .venv/bin/python -m bench.state_size --no-calibrate   # the table alone
     PYTHONPATH=. .venv/bin/python -m bench.state_size --sizes 1000,4000
 
-The transcripts stream alone (links_reports: its entries are 8 bytes), listed newest first, 100 a page,
+The transcripts stream alone (remembered_detail report_ids: its entries are 8 bytes), listed newest first, 100 a page,
 no start_date. The plan (core/fetch_plan.py) is fed as components/router.py feeds it: see() for each
 listed item, wants_next_page() after each page, finish() once the list is read, answered() for each
 detail, close(), and its state() is the list's state. The messages counted are those the CDK writes
 (ConcurrentPerPartitionCursor with cdk_internals.checkpoint_as_records_are_sent):
 
 - at each detail partition's close, a checkpoint when the list state committed with it has moved and the
-  plan's checkpoint_is_due() says the read's budget has room (then checkpointed()); otherwise the CDK's
-  own timer still writes one if 600 s have passed since the last state message (the first close always
-  finds it due). Time is simulated at one request a second (one key at 60 a minute);
+  plan's checkpoint_is_due() says the read's budget has room (then checkpointed()); never on the CDK's
+  600 s clock, which cdk_internals replaces. Time is simulated at one request a second (one key at 60
+  a minute);
 - the final state (ensure_at_least_one_state_emitted), once every partition is closed.
 
 A partition's committed state is the plan's state when the router yielded the next partition (the CDK
@@ -48,7 +48,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import orjson
 
-from source_meetlog.core.fetch_plan import PAGE_SIZE, FetchPlan, ListRules, StateBudget
+from source_meetlog.core.fetch_plan import FetchPlan, ListRules, StateBudget
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.timestamps import parse_cursor_value
 
@@ -56,7 +56,7 @@ STREAM = "transcripts"
 LIST_NAME = "transcripts_list"  # the hidden list stream whose state the router writes under parent_state
 CURSOR = "created_at"
 LIST_FIELDS = ("id", "title", "status", "created_at", "duration_seconds", "source_url")
-CDK_TIMER_SECONDS = 600  # ConcurrentPerPartitionCursor._throttle_state_message
+PAGE_SIZE = 100
 SECONDS_PER_REQUEST = 1.0  # one key at 60 requests a minute
 NEWEST = datetime(2026, 11, 30, 9, 0, 0)
 EMITTED_AT = 1_764_590_400_000
@@ -67,7 +67,7 @@ TARGET_SHARE = 0.05  # issue #19: all state messages <= 5% of the record bytes
 def rules(reconcile: bool) -> ListRules:
     """The transcripts stream's rules, as the router builds them from the manifest's parameters."""
     return ListRules(cursor_field=CURSOR, status_field="status", newest_first=True, reconcile_deletions=reconcile,
-                     detail_fields=frozenset({"text", "summary", "file_size_mb", "report_ids"}), links_reports=True)
+                     detail_fields=frozenset({"text", "summary", "file_size_mb", "report_ids"}), remembered_detail="report_ids")
 
 
 # ------------------------------------------------------------------ the data
@@ -183,7 +183,6 @@ class SyncFigures:
     record_bytes: int = 0  # RECORD lines, as written to stdout
     data_bytes: int = 0  # the records' data alone, as the plan's budget counts them
     checkpoints: int = 0  # allowed by the plan's budget
-    timer: int = 0  # written by the CDK's 600 s timer
     states: List[int] = field(default_factory=list)  # every STATE line's bytes, the final one last
     seconds: float = 0.0
     final_state: Optional[Dict[str, Any]] = None  # the stream's state, as the platform passes it to the next sync
@@ -217,8 +216,6 @@ class CdkCursor:
             self._last_sent = committed
             self._plan.checkpointed()
             self._figures.checkpoints += 1
-        elif clock - self._last_emission > CDK_TIMER_SECONDS:
-            self._figures.timer += 1
         else:
             return
         self._last_emission = clock
@@ -393,7 +390,7 @@ def case_label(transcripts: int, data: Data, reconcile: bool) -> str:
 
 
 def messages(f: SyncFigures) -> str:
-    return f"{len(f.states):,} ({f.checkpoints:,} + {f.timer} + 1)"
+    return f"{len(f.states):,} ({f.checkpoints:,} + 1)"
 
 
 def main() -> None:
@@ -410,9 +407,8 @@ def main() -> None:
 
     templates = Templates.measured()
     print(f"RECORD lines: a completed transcript {templates.completed_median:,} B, a pending one "
-          f"{templates.pending_median:,} B (medians of build_dataset's generic transcripts). Time: one request a "
-          f"second (one key at 60 a minute), for the CDK's {CDK_TIMER_SECONDS} s timer. State messages are counted "
-          "as (checkpoints the plan's budget allowed + the CDK's timer + the final state).\n")
+          f"{templates.pending_median:,} B (medians of build_dataset's generic transcripts). State messages are "
+          "counted as (checkpoints the plan's budget allowed + the final state).\n")
     cases = [(int(n), (3, 20)) for n in args.sizes.split(",")]
     cases.insert(min(2, len(cases)), (4000, (1, 7)))
     rows, grown_rows, verdicts = [], [], []

@@ -38,8 +38,10 @@ FINAL_STATUSES = frozenset({"completed", "failed"})
 # All the state messages of a sync together stay under this share of the record bytes it sends: a
 # checkpoint is taken when the budget, less what the final states will weigh, has room for it.
 STATE_BYTES_BUDGET = 0.05
-# What a checkpoint weighs beside the saved list state: the CDK's message around it, and the progress.
+# What a checkpoint weighs beside the saved list state: the CDK's message around it, and the progress;
+# and what a RECORD line weighs beside the record's data: both are counted as the lines they are.
 CHECKPOINT_BYTES = 350
+RECORD_LINE_BYTES = 90
 # Ids that mark where an interrupted read of an unordered list stopped: a few, so that one of
 # them deleted between the attempts still leaves the place findable.
 MARKERS = 3
@@ -274,7 +276,7 @@ class FetchPlan:
         with self._lock:
             self._answers[record_id] = (value, self._is_final(status), cursor)
         if send:
-            self._budget.sent(len(orjson.dumps(record)))
+            self._budget.sent(len(orjson.dumps(record)) + RECORD_LINE_BYTES)
         return send
 
     # ------------------------------------------------------------------ state
