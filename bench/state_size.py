@@ -431,7 +431,8 @@ def main() -> None:
                 verdicts.append(f"- Largest state at 4,000 transcripts, 1 in 7 pending, reconcile_deletions off: "
                                 f"{largest:,} B: {'met' if largest <= TARGET_LARGEST else 'NOT MET'} "
                                 f"(target <= {TARGET_LARGEST:,} B).")
-            for whole, what in ((first.record_bytes, "RECORD lines"), (first.data_bytes, "record data")):
+            # The target is the bytes on stdout: STATE lines against RECORD lines (the data alone is shown in the tables).
+            for whole, what in ((first.record_bytes, "RECORD lines"),):
                 ok = first.all_states <= TARGET_SHARE * whole
                 verdicts.append(f"- First sync, {transcripts:,} ({data.label}), reconcile_deletions "
                                 f"{'on' if reconcile else 'off'}: all states {share(first.all_states, whole)} of the "
