@@ -148,9 +148,13 @@ class SharedResponseRequester(Requester):
     requester: HttpRequester
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    # False where no other stream asks for the same URLs (a transcript's or report's detail): its
+    # answers are not kept, so a read's memory does not grow with its records.
+    share_answers: bool = True
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._responses = ReadContext.of(self).answers  # None: this read shares nothing, each GET is sent
+        # None: nothing shared, each GET is sent
+        self._responses = ReadContext.of(self).answers if self.share_answers else None
         self._reader = object()  # this stream's copy of the request, as the store tells readers apart
 
     def send_request(self, stream_slice: Optional[StreamSlice] = None, **request: Any) -> Optional[requests.Response]:
