@@ -9,6 +9,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.sources.types import StreamSlice
 from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 
+from source_meetlog import SourceMeetlog
 from source_meetlog.components.shared_answers import SharedResponseRequester
 from source_meetlog.components.read_context import ComponentOutsideRead
 from unit_tests.read_contexts import a_read
@@ -28,7 +29,7 @@ def unreadable_body() -> HttpResponseFilter:
     )
 
 
-def requester(method: str = "GET") -> SharedResponseRequester:
+def requester(method: str = "GET", share_answers: bool = True) -> SharedResponseRequester:
     http = HttpRequester(
         name="projects",
         url_base=BASE,
@@ -38,7 +39,7 @@ def requester(method: str = "GET") -> SharedResponseRequester:
         config=CONFIG,
         parameters={},
     )
-    return SharedResponseRequester(requester=http, config=CONFIG, parameters={})
+    return SharedResponseRequester(requester=http, config=CONFIG, parameters={}, share_answers=share_answers)
 
 
 def detail(project_id: str = "p1") -> HttpRequest:
@@ -94,6 +95,29 @@ def test_given_a_read_that_shares_no_answers_then_each_requester_sends_its_own_r
         project_transcripts.send_request(stream_slice=P1)
 
         http_mocker.assert_number_of_calls(project, 2)
+
+
+def test_given_a_requester_that_keeps_no_answers_then_a_second_reader_of_the_url_sends_again():
+    with HttpMocker() as http_mocker:
+        project = detail()
+        http_mocker.get(project, body())
+        with a_read().bound():
+            own, other = requester(share_answers=False), requester()
+
+        own.send_request(stream_slice=P1)
+        other.send_request(stream_slice=P1)
+
+        http_mocker.assert_number_of_calls(project, 2)
+
+
+def test_only_the_details_two_streams_read_are_kept_for_sharing():
+    """A transcript's or report's detail is its own stream's alone: keeping each would make a read's
+    memory grow with its records (BENCHMARKS.md, peak RSS)."""
+    manifest = SourceMeetlog(config={"api_key": "tk_live_unitTestKey0"}).resolved_manifest
+
+    kept = {stream["name"]: stream["retriever"]["requester"].get("share_answers", True) for stream in manifest["streams"]}
+
+    assert kept == {"transcripts": False, "reports": False, "projects": True, "project_transcripts": True}
 
 
 def test_given_a_post_then_it_is_never_shared():
