@@ -437,3 +437,30 @@ def test_a_slot_settled_when_its_answer_arrives_keeps_its_place_until_60_25_s_af
     take(pool)
 
     assert (third_at - start, clock.now - start) == (pytest.approx(60.25), pytest.approx(65.25))
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_given_answers_arriving_out_of_order_then_no_key_exceeds_its_window_counted_from_the_answers(seed):
+    """Slots settle late and out of order (slow answers): every 60.25 s window, counted from when
+    each answer arrived, still holds at most N sends of a key, with N high enough that the pool
+    mostly runs below it and only sometimes at it."""
+    rng = random.Random(seed)
+    clock = FakeClock()
+    limit = 40
+    pool = make_pool(keys=(A,), rpm=limit, clock=clock)
+    answered_at: List[float] = []
+    unsettled = []
+
+    for _ in range(600):
+        clock.advance(rng.choice([0.0, 0.2, 1.0, 3.0]))
+        unsettled.append(pool.acquire()[1])
+        while unsettled and rng.random() < 0.6:
+            slot = unsettled.pop(rng.randrange(len(unsettled)))
+            pool.settle(slot)
+            answered_at.append(slot.at)
+    for slot in unsettled:
+        pool.settle(slot)
+        answered_at.append(slot.at)
+
+    assert clock.waits, "the traffic reached the limit at least once"
+    assert_sliding_window_respected({A: answered_at}, limit)

@@ -136,14 +136,19 @@ class KeyPool:
             if window.rejected:
                 continue
             cutoff = now - self._window - WINDOW_MARGIN_SECONDS
-            # Settling stamps slots out of order, so every slot is looked at, not just the first.
-            live = sorted(sent.at for sent in window.sent_at if sent.at > cutoff)
-            if len(live) < len(window.sent_at):
-                window.sent_at = deque(sent for sent in window.sent_at if sent.at > cutoff)
+            sent_at = window.sent_at
+            while sent_at and sent_at[0].at <= cutoff:
+                sent_at.popleft()
             ready_at = window.resting_until
-            if len(live) >= self._limit:
-                # Room comes back when enough of the live slots have left the window.
-                ready_at = max(ready_at, live[len(live) - self._limit] + self._window + WINDOW_MARGIN_SECONDS)
+            if len(sent_at) >= self._limit:
+                # Settling stamps slots out of order, so near the limit every slot is looked at, not
+                # just the first; below it, the look would cost a high limit a pass over its window per request.
+                live = sorted(sent.at for sent in sent_at if sent.at > cutoff)
+                if len(live) < len(sent_at):
+                    window.sent_at = deque(sent for sent in sent_at if sent.at > cutoff)
+                if len(live) >= self._limit:
+                    # Room comes back when enough of the live slots have left the window.
+                    ready_at = max(ready_at, live[len(live) - self._limit] + self._window + WINDOW_MARGIN_SECONDS)
             if ready_at <= now:
                 taken = Slot(now)
                 window.sent_at.append(taken)
