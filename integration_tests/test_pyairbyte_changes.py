@@ -11,9 +11,9 @@ reconcile_deletions on, transcripts, reports and projects selected. Between the 
 After each sync the cache's tables, deduplicated as Append + Deduped keeps them (PyAirbyte merges
 rows by primary key; a row whose `_ab_cdc_deleted_at` is set is a deleted record), must equal
 what the server serves then, field by field, null included. What 0.2.0 got wrong has a test of
-its own, marked xfail when it was written: each is one missing behaviour. The first three are issue
-#19's; the last is not: a project row whose nested `transcripts` goes stale when a member transcript
-is renamed, a known limitation in 0.3.0 too (docs/meetlog.md, project_transcripts is the workaround).
+its own, written as an xfail before 0.3.0: the first three, issue #19's, pass since. The last is not
+issue #19's and is still a strict xfail: a project row whose nested `transcripts` goes stale when a
+member transcript is renamed, a known limitation (docs/meetlog.md, project_transcripts is the workaround).
 
 PyAirbyte runs in one subprocess for the four syncs (pyairbyte_syncs.py): its import alone takes
 ~10-25 s. Needs the `pyairbyte` extra; skipped without it.
@@ -203,7 +203,7 @@ def field_after(snapshot: Snapshot, record_id: str, name: str) -> Tuple[object, 
     return _as_served(snapshot.tables["transcripts"][record_id][name], served), served
 
 
-# ------------------------------------------------------------------------------ what held in 0.2.0 already
+# ------------------------------------------------------------------------------ whole tables after every sync
 
 
 def test_given_four_syncs_with_changes_between_then_after_each_the_reports_table_equals_the_server_field_by_field(synced):
@@ -229,22 +229,14 @@ def test_given_four_syncs_then_every_project_row_equals_the_server_but_for_the_r
         assert row_differences(snapshot, "projects", renamed_entry if number >= 3 else ()) == [], f"after sync {number}"
 
 
-def test_given_four_syncs_then_every_transcript_row_equals_the_server_but_for_the_three_stale_cells_of_issue_19(synced):
-    """Every transcript field after every sync, but the three cells 0.2.0 left stale, which the xfail
-    tests below are about: report_ids of the transcript that gained a report, after sync 2; report_ids of
-    the one that lost a report, after sync 3; the renamed title, after syncs 3 and 4. In 0.2.0 the next
-    sync carried the report_ids over, so after sync 3 the first, and after sync 4 the second, were
-    current again: they are compared here."""
-    snapshots, changes = synced
-    stale = [
-        set(),
-        {(changes.gained_report, "report_ids")},
-        {(changes.lost_report, "report_ids"), (changes.renamed, "title")},
-        {(changes.renamed, "title")},
-    ]
+def test_given_four_syncs_then_every_transcript_row_equals_the_server_field_by_field(synced):
+    """Every transcript field after every sync, the cells 0.2.0 left stale for a sync included
+    (report_ids of the transcript that gained a report, after sync 2; of the one that lost a report,
+    after sync 3; the renamed title, after syncs 3 and 4): the tests below single each out."""
+    snapshots, _ = synced
 
-    for number, (snapshot, skip) in enumerate(zip(snapshots, stale), start=1):
-        assert row_differences(snapshot, "transcripts", skip) == [], f"after sync {number}"
+    for number, snapshot in enumerate(snapshots, start=1):
+        assert row_differences(snapshot, "transcripts") == [], f"after sync {number}"
 
 
 def test_given_an_old_pending_transcript_that_completes_then_the_next_sync_brings_its_final_text(synced):
