@@ -3,11 +3,10 @@
 The manifest builds one requester and one authenticator per stream, hidden list streams included,
 but one read must share: the parsed config, the key pool (the API counts per key, not per stream),
 the progress log, where rate-limited statuses go, the answers two streams both need, the budget of
-state bytes its streams share, and what the
-catalog selected: which streams are read from their list pages only, and whether transcripts keep
-their report_ids current. SourceMeetlog.streams() makes a ReadContext and binds
-it while the CDK builds the streams; each component takes it in its __post_init__
-(`ReadContext.of(self)`), in the building thread. Nothing lives at class or module level, so two
+state bytes its streams share, and what the catalog selected: which streams are read from their
+list pages only, and whether transcripts keep their report_ids current. SourceMeetlog.streams()
+makes a ReadContext and binds it while the CDK builds the streams; each component takes it in its
+__post_init__ (`ReadContext.of(self)`), in the building thread. Nothing lives at class or module level, so two
 reads in one process (PyAirbyte in a notebook, a test run) share nothing.
 
 A component built outside a read has no context, and says so: a second key pool would pace the

@@ -189,7 +189,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         return self._plan is None or self._plan.checkpoint_is_due()
 
     def checkpointed(self) -> None:
-        self._plan.checkpointed() if self._plan is not None else None
+        if self._plan is not None:
+            self._plan.checkpointed()
 
     # ------------------------------------------------------------------ telling the user
 

@@ -139,9 +139,9 @@ class FetchPlan:
         # in that second shares its timestamp with the ones seen, and must not be passed.
         self._read_at = now.replace(microsecond=0) - timedelta(seconds=1)
         self._lock = threading.Lock()  # answers arrive on the CDK's worker threads
-        self._seen: Dict[str, _Seen] = {}  # the listed records the next state may remember
+        # The listed records the next state may remember: where it remembers all (reconcile_deletions), every one.
+        self._seen: Dict[str, _Seen] = {}
         self._list_fields: FrozenSet[str] = frozenset()  # what a list item holds, to compare a detail with
-        self.listed: Set[str] = set()
         self._answers: Dict[str, Tuple[bytes, bool, Optional[datetime]]] = {}
         self._handed_out: Set[str] = set()
         self._rechecks: Dict[str, bytes] = {}  # id -> what was sent, for the pending re-checked by detail
@@ -153,7 +153,7 @@ class FetchPlan:
         self._per_page, self._in_order, self._finished = 100, True, False
         self._range: Optional[Tuple[datetime, datetime]] = None  # newest first: what this attempt covers
         self._last_ids: Tuple[str, ...] = ()
-        self._progress_at: Optional[Tuple[Any, Tuple[str, ...], int]] = ((None, (), 0))  # (range, last ids, pages)
+        self._progress_at: Optional[Tuple[Any, Tuple[str, ...], int]] = (None, (), 0)  # (range, last ids, pages)
         self._outcome: Optional[ListState] = None
         self._written: Optional[Mapping[str, Any]] = None
         self._saved_bytes = len(orjson.dumps(self._saved.saved))
@@ -184,7 +184,6 @@ class FetchPlan:
         created = cursor_value if self._rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._start_date and created and created < self._start_date):
             return None  # created before start_date: never synced (one without created_at is kept)
-        self.listed.add(record_id)
         saved, was_pending = self._saved_entry(record_id)
         if was_pending:
             self._pending_unseen.discard(self._saved.pending.key_of(record_id))
@@ -260,7 +259,7 @@ class FetchPlan:
         if not self._rules.reconcile_deletions or self.unreliable or not self.read_to_the_end or saved.sent is None \
                 or saved.start_date != self._rules.start_date or not saved.sent.by_id:
             return []
-        return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())) - self.listed)
+        return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())) - set(self._seen))
 
     # ------------------------------------------------------------------ answers
 
