@@ -81,8 +81,10 @@ class SourceMeetlog(YamlDeclarativeSource):
         transcripts = configured.get("transcripts")
         links = "reports" in configured and "transcripts" not in list_only and transcripts is not None \
             and transcripts.sync_mode == SyncMode.incremental
+        # Two streams share answers only where both read the same URLs; elsewhere nothing is kept.
+        shared = SharedResponses() if links or {"projects", "project_transcripts"} <= configured.keys() else None
         self._read = ReadContext(parsed, KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status), ProgressLog(),
-                                 status, SharedResponses(), list_only=list_only, links_reports=bool(links),
+                                 status, shared, list_only=list_only, links_reports=bool(links),
                                  details_read_anyway=frozenset({"projects"} if "project_transcripts" in configured else ()))
         with self._read.bound():
             streams = super().streams(config)

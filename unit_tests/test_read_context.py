@@ -4,6 +4,7 @@ import threading
 
 import pytest
 
+from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.message import InMemoryMessageRepository
 
 from source_meetlog import SourceMeetlog
@@ -13,6 +14,7 @@ from unit_tests.read_contexts import a_read
 
 KEYS = ("tk_live_contextKeyOne1", "tk_live_contextKeyTwo2")
 WAIT_SECONDS = 5
+FULL, INCREMENTAL = SyncMode.full_refresh, SyncMode.incremental
 
 
 def test_a_context_is_bound_only_while_streams_are_built_and_only_in_that_thread():
@@ -44,7 +46,7 @@ def test_a_component_built_outside_a_read_is_told_what_to_do():
 
 
 def test_each_build_of_the_streams_makes_a_read_of_its_own():
-    source = SourceMeetlog(config={"api_key": ",".join(KEYS)})
+    source = SourceMeetlog(catalog=_catalog(("projects", FULL), ("project_transcripts", FULL)), config={"api_key": ",".join(KEYS)})
 
     source.streams({})
     first = source._read
@@ -53,8 +55,38 @@ def test_each_build_of_the_streams_makes_a_read_of_its_own():
 
     assert first is not second
     assert first.key_pool is not second.key_pool and first.progress is not second.progress
-    assert first.answers is not second.answers
+    assert first.answers is not None and first.answers is not second.answers
     assert first.config is second.config, "the config is parsed once, when the source is made"
+
+
+@pytest.mark.parametrize(
+    "streams, shared",
+    [
+        pytest.param((("projects", FULL), ("project_transcripts", FULL)), True, id="projects and project_transcripts"),
+        pytest.param((("transcripts", INCREMENTAL), ("reports", FULL)), True, id="incremental transcripts link reports"),
+        pytest.param((("projects", FULL),), False, id="projects alone"),
+        pytest.param((("project_transcripts", FULL),), False, id="project_transcripts alone"),
+        pytest.param((("reports", INCREMENTAL),), False, id="reports alone"),
+        pytest.param((("transcripts", FULL), ("reports", FULL)), False, id="full refresh transcripts fetch every detail"),
+        pytest.param((), False, id="no catalog (check, discover)"),
+    ],
+)
+def test_a_read_keeps_answers_only_where_two_of_its_streams_read_the_same_urls(streams, shared):
+    """Where one stream alone reads a URL, keeping its answer would only hold memory until the sync ends."""
+    source = SourceMeetlog(catalog=_catalog(*streams) if streams else None, config={"api_key": KEYS[0]})
+
+    source.streams({})
+
+    assert (source._read.answers is not None) == shared
+
+
+def _catalog(*streams):
+    from airbyte_cdk.test.catalog_builder import CatalogBuilder
+
+    builder = CatalogBuilder()
+    for name, mode in streams:
+        builder = builder.with_stream(name, mode)
+    return builder.build()
 
 
 def test_every_requester_of_the_manifest_is_named_for_the_stream_it_serves():

@@ -220,14 +220,27 @@ def test_a_kept_answer_holds_no_authorization_header_and_each_reader_gets_its_ow
     store, server = SharedResponses(), Server(answer())
 
     original = fetch(store, PROJECTS, server.send)
+    assert store._answers and all("tk_live_secret" not in str(vars(a.response.request)) for a in store._answers.values())
+    original.headers["X-Changed"] = "1"
     replay = fetch(store, PROJECT_TRANSCRIPTS, server.send)
 
     assert original.request.headers["Authorization"] == "Bearer tk_live_secret", "the fetching reader's own answer is untouched"
     assert "Authorization" not in replay.request.headers
-    assert all("tk_live_secret" not in str(vars(a.response.request)) for a in store._answers.values())
     assert replay.headers is not original.headers and replay.request is not original.request
-    replay.headers["X-Changed"] = "1"
-    assert "X-Changed" not in fetch(store, object(), server.send).headers
+    assert "X-Changed" not in replay.headers
+
+
+def test_given_both_readers_had_an_answer_then_it_is_dropped_and_a_third_reader_sends_its_own_request():
+    """No URL has more than two readers in the manifest: the second one's copy is the last, so a sync
+    holds only the answers one stream has read and the other has yet to."""
+    store, server = SharedResponses(), Server(answer(), answer(body=b'{"id": "p1", "v": 2}'))
+
+    fetch(store, PROJECTS, server.send)
+    assert store._stored_bytes > 0
+    fetch(store, PROJECT_TRANSCRIPTS, server.send)
+
+    assert store._answers == {} and store._stored_bytes == 0
+    assert fetch(store, object(), server.send).json()["v"] == 2 and server.sent == 2
 
 
 def test_given_the_kept_answers_would_pass_the_bound_then_further_ones_are_not_kept(caplog):

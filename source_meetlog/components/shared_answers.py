@@ -10,12 +10,14 @@ a SharedResponseRequester, asks this read's SharedResponses; for each URL:
 - a reader that arrives meanwhile waits for that fetch, then takes its answer if it was a
   success, or fetches itself if it was not (an exception, a 404, an unreadable body);
 - each reader is handed a stored answer once: a reader asking again for a URL it already had
-  wants it fresh (ChangedRecordsPartitionRouter re-reads a list that shifted while paged).
+  wants it fresh (ChangedRecordsPartitionRouter re-reads a list that shifted while paged);
+- an answer is dropped once its second reader has it: no URL has more than two readers, so the
+  store holds only what one stream read and the other has yet to.
 
 Only successes are kept, by their full URL, as copies without the request's Authorization
-header, and only up to MAX_STORED_BYTES. One store serves one read: each read's ReadContext
-(read_context.py) holds a new one (one config: one base_url, one account's keys), so answers
-never outlive the sync or cross to another source.
+header, and only up to MAX_STORED_BYTES at once. One store serves one read, and only a read where
+two streams share (source.py): each read's ReadContext (read_context.py) holds a new one (one
+config: one base_url, one account's keys), so answers never outlive the sync or cross to another source.
 
 Why not the CDK's `use_cache` (requests_cache): its cache sits below the HTTP client's retry
 loop, so a cached truncated 200 answers its own retry; without REQUEST_CACHE_PATH every client
@@ -47,6 +49,8 @@ logger = logging.getLogger("airbyte")
 
 # Projects are few (a detail is a few kB); this bound only matters if an account has thousands.
 MAX_STORED_BYTES = 64 * 1024 * 1024
+# Two streams read each shared URL: projects and project_transcripts, reports and transcripts' links.
+READERS_PER_URL = 2
 # A detail slice of a stream read from its list pages alone carries its list item here (router.py).
 LISTED_FIELD = "meetlog_listed"
 
@@ -78,7 +82,7 @@ class SharedResponses:
     """A sync's successful answers by URL, each fetched by whichever reader asks first.
 
     fetch("…/projects/p1", reader=projects, send=…)           -> sends; keeps the answer
-    fetch("…/projects/p1", reader=project_transcripts, send=…) -> that answer; sends nothing
+    fetch("…/projects/p1", reader=project_transcripts, send=…) -> that answer, now dropped; sends nothing
     fetch("…/projects/p1", reader=projects, send=…)           -> sends again (projects had it)
     """
 
@@ -99,6 +103,9 @@ class SharedResponses:
                 unseen = answer is not None and reader not in answer.readers
                 if unseen:
                     answer.readers.add(reader)
+                    if len(answer.readers) == READERS_PER_URL:  # its last reader: the memory is free again
+                        del self._answers[url]
+                        self._stored_bytes -= answer.size
             if unseen:
                 return _copy(answer.response)
             response = send()
@@ -126,8 +133,8 @@ class SharedResponses:
             first_time_full, self._warned_full = not self._warned_full, True
         if first_time_full:
             logger.info(
-                f"Over {self._max_bytes // (1024 * 1024)} MB of shared answers are kept for this sync; further "
-                "ones are not shared, so a second stream that needs one requests it again."
+                f"Over {self._max_bytes // (1024 * 1024)} MB of shared answers are waiting for their second stream; "
+                "further ones are not shared, so the second stream that needs one requests it again."
             )
 
 @dataclass
