@@ -40,7 +40,7 @@ from requests.structures import CaseInsensitiveDict
 from airbyte_cdk.sources.declarative.requesters.http_requester import HttpRequester
 from airbyte_cdk.sources.declarative.requesters.requester import HttpMethod, Requester
 from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
-from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
+from airbyte_cdk.sources.types import Config, StreamSlice
 
 from source_meetlog import cdk_internals
 from source_meetlog.components.read_context import ReadContext
@@ -171,16 +171,10 @@ class SharedResponseRequester(Requester):
         send = partial(self.requester.send_request, stream_slice=stream_slice, **request)
         if self._responses is None or self.requester.get_method() != HttpMethod.GET:
             return send()
-        url = self.url_of(request.get("stream_state"), stream_slice, request.get("next_page_token"), request.get("path"),
-                          request.get("request_params"))
+        # The URL send_request would send, query included (unit_tests/test_shared_requester.py checks it).
+        url = cdk_internals.url_of_request(self.requester, request.get("stream_state"), stream_slice,
+                                           request.get("next_page_token"), request.get("path"), request.get("request_params"))
         return self._responses.fetch(url, self._reader, send, self._is_success)
-
-    def url_of(self, stream_state: Optional[StreamState], stream_slice: Optional[StreamSlice],
-               next_page_token: Optional[Mapping[str, Any]], path: Optional[str] = None,
-               request_params: Optional[Mapping[str, Any]] = None) -> str:
-        """The URL, query included, that HttpRequester.send_request would send for these arguments
-        (cdk_internals.url_of_request; unit_tests/test_shared_requester.py checks it against the URL sent)."""
-        return cdk_internals.url_of_request(self.requester, stream_state, stream_slice, next_page_token, path, request_params)
 
     def _is_success(self, response: requests.Response) -> bool:
         """What the error handler calls a success: never a body it would retry (unreadable_body)."""
