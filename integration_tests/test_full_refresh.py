@@ -1,10 +1,11 @@
 """Full-refresh reads against the local Meetlog API: every record, every field, no wasted request."""
 
 import math
+from collections import defaultdict
 
 import pytest
 
-from airbyte_cdk.models import FailureType
+from airbyte_cdk.models import FailureType, SyncMode
 
 from integration_tests.harness import (
     STREAMS,
@@ -15,6 +16,7 @@ from integration_tests.harness import (
 )
 from integration_tests.meetlog_server import MeetlogServer, build_dataset, faults
 from integration_tests.secrets_scan import assert_no_key_fragment
+from source_meetlog.components.shared_answers import READERS_PER_URL, SharedResponses
 
 
 def test_given_every_scope_when_read_then_every_record_of_the_account_arrives_with_its_detail_fields(server):
@@ -247,6 +249,26 @@ def test_given_projects_and_project_transcripts_when_read_then_each_project_page
         assert sorted(r.query.get("page", "1") for r in sync.list_requests("projects")) == [
             str(page) for page in range(1, math.ceil(projects / 100) + 1)
         ]
+
+
+@pytest.mark.parametrize("mode", [SyncMode.full_refresh, SyncMode.incremental])
+def test_given_every_stream_when_read_then_no_shared_url_has_more_readers_than_the_store_keeps_an_answer_for(
+    monkeypatch, mode
+):
+    """SharedResponses drops an answer once READERS_PER_URL streams have had it. A stream the manifest
+    made a third reader of one URL would then request it again: this read must show at most two."""
+    readers = defaultdict(set)
+    fetch = SharedResponses.fetch
+    monkeypatch.setattr(SharedResponses, "fetch", lambda store, url, reader, *rest: readers[url].add(reader) or fetch(
+        store, url, reader, *rest))
+    dataset = build_dataset(transcripts=230, projects=12, stuck_every=7, stuck_reports_every=10)
+    with MeetlogServer(dataset=dataset, requests_per_window=None) as server:
+        sync = run_sync(server, config_for(server, server.add_key()), streams=STREAMS + ("project_transcripts",), mode=mode)
+
+    assert sync.errors == []
+    shared = {url for url, who in readers.items() if len(who) == READERS_PER_URL}
+    assert {len(who) for who in readers.values()} <= {1, READERS_PER_URL} and len(shared) >= 13, readers
+    assert len(sync.requests) == minimum_requests(len(server.dataset.list_items(s)) for s in STREAMS)
 
 
 @pytest.mark.parametrize("content_length", ["cut", "full"])

@@ -231,7 +231,7 @@ def test_a_kept_answer_holds_no_authorization_header_and_each_reader_gets_its_ow
 
 
 def test_given_both_readers_had_an_answer_then_it_is_dropped_and_a_third_reader_sends_its_own_request():
-    """No URL has more than two readers in the manifest: the second one's copy is the last, so a sync
+    """No URL has more than two readers in the manifest, so the second one's copy is the last: a sync
     holds only the answers one stream has read and the other has yet to."""
     store, server = SharedResponses(), Server(answer(), answer(body=b'{"id": "p1", "v": 2}'))
 
