@@ -94,16 +94,6 @@ def test_given_a_start_date_then_records_created_before_it_are_neither_fetched_n
     assert sent_ids(reading.state()) == ["a", "b"] and pending_ids(reading.state()) == []
 
 
-def test_given_a_full_refresh_then_every_record_is_sent_and_no_answer_is_remembered():
-    """No state is written in a full refresh: what the plan would remember of each answer would only
-    hold memory for every record of the sync."""
-    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, keeps_state=False)
-    reading = Reading(plan_for(rules), [[item("a", 1), item("b", 0), item("c", -1, "processing")]])
-
-    assert reading.fetched == ["a", "b", "c"]
-    assert sent_ids(reading.state()) == [] and pending_ids(reading.state()) == []
-
-
 # ------------------------------------------------------------------ changes the list shows
 
 

@@ -84,7 +84,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
             start_date=self._config.start_date, detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
             remembered_detail=self.parameters.get("remembered_detail"), list_only=name in self._read.list_only,
-            recheck_listed=name in self._read.details_read_anyway, keeps_state=parent_config.incremental_dependency)
+            recheck_listed=name in self._read.details_read_anyway)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "

@@ -63,8 +63,6 @@ class ListRules:
     remembered_detail: Optional[str] = None
     list_only: bool = False  # the records are the list items: no detail request at all
     recheck_listed: bool = False  # every listed record's detail is read anyway: send it only if it changed
-    # False in a full refresh: no state is written, so no answer is remembered (memory stays flat).
-    keeps_state: bool = True
 
 
 class StateBudget:
@@ -267,16 +265,15 @@ class FetchPlan:
 
     def answered(self, record_id: str, record: Mapping[str, Any]) -> bool:
         """The detail (or list item) of `record_id` arrived: whether to send it."""
+        value = self._value_of(record_id, record)
+        status = record.get(self._rules.status_field) if self._rules.status_field else None
         cursor = parse_cursor_value(record.get(self._rules.cursor_field))
+        last_sent = self._rechecks.get(record_id)
+        send = last_sent is None or last_sent[:4] == NOT_KNOWN or last_sent != value
         # A transcript relinked to its reports may be older than start_date: it was never to be synced.
-        send = not (self._start_date and cursor and cursor < self._start_date)
-        if self._rules.keeps_state:
-            value = self._value_of(record_id, record)
-            last_sent = self._rechecks.get(record_id)
-            send = send and (last_sent is None or last_sent[:4] == NOT_KNOWN or last_sent != value)
-            status = record.get(self._rules.status_field) if self._rules.status_field else None
-            with self._lock:
-                self._answers[record_id] = (value, self._is_final(status), cursor)
+        send = send and not (self._start_date and cursor and cursor < self._start_date)
+        with self._lock:
+            self._answers[record_id] = (value, self._is_final(status), cursor)
         if send:
             self._budget.sent(len(orjson.dumps(record)) + RECORD_LINE_BYTES)
         return send
