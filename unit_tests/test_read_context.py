@@ -6,6 +6,7 @@ import pytest
 
 from airbyte_cdk.models import SyncMode
 from airbyte_cdk.sources.message import InMemoryMessageRepository
+from airbyte_cdk.test.catalog_builder import CatalogBuilder
 
 from source_meetlog import SourceMeetlog
 from source_meetlog.components.read_context import ComponentOutsideRead, ReadContext
@@ -81,8 +82,6 @@ def test_a_read_keeps_answers_only_where_two_of_its_streams_read_the_same_urls(s
 
 
 def _catalog(*streams):
-    from airbyte_cdk.test.catalog_builder import CatalogBuilder
-
     builder = CatalogBuilder()
     for name, mode in streams:
         builder = builder.with_stream(name, mode)
@@ -131,8 +130,6 @@ def test_a_source_hands_its_read_queues_message_repository_to_the_context():
 
 def test_a_read_parses_the_config_once_and_makes_one_key_pool(monkeypatch):
     """source.py parses the config when the source is made; every component then takes it from the read."""
-    from airbyte_cdk.models import SyncMode
-    from airbyte_cdk.test.catalog_builder import CatalogBuilder
     from airbyte_cdk.test.entrypoint_wrapper import read
     from airbyte_cdk.test.mock_http import HttpMocker, HttpRequest, HttpResponse
 

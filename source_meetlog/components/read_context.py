@@ -6,8 +6,8 @@ the progress log, where rate-limited statuses go, the answers two streams both n
 state bytes its streams share, and what the catalog selected: which streams are read from their
 list pages only, and whether transcripts keep their report_ids current. SourceMeetlog.streams()
 makes a ReadContext and binds it while the CDK builds the streams; each component takes it in its
-__post_init__ (`ReadContext.of(self)`), in the building thread. Nothing lives at class or module level, so two
-reads in one process (PyAirbyte in a notebook, a test run) share nothing.
+__post_init__ (`ReadContext.of(self)`), in the building thread. Nothing lives at class or module
+level, so two reads in one process (PyAirbyte in a notebook, a test run) share nothing.
 
 A component built outside a read has no context, and says so: a second key pool would pace the
 same key a second time, and the two could exceed the limit together.

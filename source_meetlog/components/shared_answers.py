@@ -104,8 +104,7 @@ class SharedResponses:
                 if unseen:
                     answer.readers.add(reader)
                     if len(answer.readers) == READERS_PER_URL:  # its last reader: the memory is free again
-                        del self._answers[url]
-                        self._stored_bytes -= answer.size
+                        self._stored_bytes -= self._answers.pop(url).size
             if unseen:
                 return _copy(answer.response)
             response = send()

@@ -139,7 +139,7 @@ class FetchPlan:
         # in that second shares its timestamp with the ones seen, and must not be passed.
         self._read_at = now.replace(microsecond=0) - timedelta(seconds=1)
         self._lock = threading.Lock()  # answers arrive on the CDK's worker threads
-        # The listed records the next state may remember: where it remembers all (reconcile_deletions), every one.
+        # The listed records the next state may remember; every one where it remembers all (deleted() relies on it).
         self._seen: Dict[str, _Seen] = {}
         self._list_fields: FrozenSet[str] = frozenset()  # what a list item holds, to compare a detail with
         self._answers: Dict[str, Tuple[bytes, bool, Optional[datetime]]] = {}
@@ -259,7 +259,7 @@ class FetchPlan:
         if not self._rules.reconcile_deletions or self.unreliable or not self.read_to_the_end or saved.sent is None \
                 or saved.start_date != self._rules.start_date or not saved.sent.by_id:
             return []
-        return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())) - set(self._seen))
+        return sorted((set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())).difference(self._seen))
 
     # ------------------------------------------------------------------ answers
 
