@@ -18,7 +18,7 @@ from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.shared_answers import SharedResponses
 from source_meetlog.components.signals import DELETED_AT_FIELD, ProgressLog, RateLimitStatus
 from source_meetlog.core.config import ConfigError, MeetlogConfig, parse_config, register_key_secrets
-from source_meetlog.core.selection import list_only_streams
+from source_meetlog.core.selection import selection_of
 
 
 class SourceMeetlog(YamlDeclarativeSource):
@@ -74,18 +74,11 @@ class SourceMeetlog(YamlDeclarativeSource):
         parsed = self._config_of(config)
         catalog, _ = self._reading
         configured = {s.stream.name: s for s in catalog.streams} if catalog else {}
-        list_only = list_only_streams({name: (s.stream.json_schema or {}).get("properties") or None
-                                       for name, s in configured.items()})
+        chosen = selection_of({name: (s.stream.json_schema or {}).get("properties") or None for name, s in configured.items()},
+                              incremental={name for name, s in configured.items() if s.sync_mode == SyncMode.incremental})
         status = RateLimitStatus(cdk_internals.read_message_repository(self), set(configured))  # whose waits are announced
-        # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
-        transcripts = configured.get("transcripts")
-        links = "reports" in configured and "transcripts" not in list_only and transcripts is not None \
-            and transcripts.sync_mode == SyncMode.incremental
-        # Two streams share answers only where both read the same URLs; elsewhere nothing is kept.
-        shared = SharedResponses() if links or {"projects", "project_transcripts"} <= configured.keys() else None
         self._read = ReadContext(parsed, KeyPool(parsed.api_keys, parsed.requests_per_minute, status=status), ProgressLog(),
-                                 status, shared, list_only=list_only, links_reports=bool(links),
-                                 details_read_anyway=frozenset({"projects"} if "project_transcripts" in configured else ()))
+                                 status, SharedResponses() if chosen.shares_answers else None, chosen)
         with self._read.bound():
             streams = super().streams(config)
         cdk_internals.checkpoint_as_records_are_sent(streams)

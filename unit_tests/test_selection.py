@@ -1,6 +1,6 @@
-"""core/selection.py: which streams a read serves from their list pages alone (issue #20)."""
+"""core/selection.py: which streams a read serves from their list pages alone (issue #20), and what else the catalog decides."""
 
-from source_meetlog.core.selection import DETAIL_FIELDS, list_only_streams
+from source_meetlog.core.selection import DETAIL_FIELDS, selection_of
 
 
 def test_the_detail_only_columns_are_the_ones_manifest_yaml_declares():
@@ -9,6 +9,10 @@ def test_the_detail_only_columns_are_the_ones_manifest_yaml_declares():
         "reports": {"content"},
         "projects": {"transcripts"},
     }
+
+
+def list_only_streams(columns):
+    return selection_of(columns).list_only
 
 
 def test_given_only_list_columns_selected_then_the_stream_is_list_only():
@@ -34,3 +38,12 @@ def test_given_project_transcripts_selected_then_projects_need_their_details_any
 
     assert list_only_streams(selected) == set()
     assert list_only_streams({"projects": ["id", "name"]}) == {"projects"}
+
+
+def test_given_transcripts_read_incrementally_with_their_details_beside_reports_then_they_link_reports():
+    both = {"transcripts": None, "reports": None}
+
+    assert selection_of(both, incremental={"transcripts"}).links_reports
+    assert not selection_of(both).links_reports, "a full refresh fetches every transcript's detail anyway"
+    assert not selection_of({**both, "transcripts": ["id"]}, incremental={"transcripts"}).links_reports, "no report_ids sent"
+    assert not selection_of({"transcripts": None}, incremental={"transcripts"}).links_reports

@@ -16,10 +16,11 @@ same key a second time, and the two could exceed the limit together.
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, FrozenSet, Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from source_meetlog.core.config import MeetlogConfig
 from source_meetlog.core.fetch_plan import StateBudget
+from source_meetlog.core.selection import Selection
 
 _being_built: ContextVar[Optional["ReadContext"]] = ContextVar("meetlog_read_context", default=None)
 
@@ -48,13 +49,7 @@ class ReadContext:
     progress: Any  # signals.ProgressLog
     status: Any  # signals.RateLimitStatus
     answers: Any = None  # shared_answers.SharedResponses, or None: nothing shared
-    # Streams whose selected columns are all on the list pages: read without detail requests.
-    list_only: FrozenSet[str] = field(default_factory=frozenset)
-    # Whether transcripts read the reports list for their report_ids (core/links.py): only when this
-    # read syncs both, transcripts incrementally and with their details.
-    links_reports: bool = False
-    # Streams whose every record's detail the read fetches anyway (projects, beside project_transcripts).
-    details_read_anyway: FrozenSet[str] = frozenset()
+    selection: Selection = Selection()  # what the catalog selected (core/selection.py)
     # The state bytes the read's streams may write between them (core/fetch_plan.py).
     state_budget: StateBudget = field(default_factory=StateBudget)
 

@@ -62,7 +62,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             plan = self._plan_for(own, partition.to_slice())
             yield from self._partitions(self._read_list(plan, partition, own), plan)
             yield from self._partitions(plan.finish(), plan)
-            if report_lists and self._read.links_reports:
+            if report_lists and self._read.selection.links_reports:
                 yield from self._partitions(plan.relinks(self._report_sets(report_lists[0])), plan)
             if own.incremental_dependency:
                 self._send_deletion_markers(parent, plan)
@@ -83,8 +83,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             cursor_field, self.parameters.get("status_field"), bool(self.parameters.get("documented_newest_first")),
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
             start_date=self._config.start_date, detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
-            remembered_detail=self.parameters.get("remembered_detail"), list_only=name in self._read.list_only,
-            recheck_listed=name in self._read.details_read_anyway)
+            remembered_detail=self.parameters.get("remembered_detail"), list_only=name in self._read.selection.list_only,
+            recheck_listed=name in self._read.selection.details_read_anyway)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "

@@ -1,13 +1,15 @@
-"""Which streams a read serves from their list pages alone: those whose selected columns are all there.
+"""What a read's catalog decides: which streams are served from their list pages alone, whether
+transcripts keep their report_ids current, and whether two streams share answers.
 
 Airbyte's column selection sends a catalog whose stream `json_schema.properties` holds only the
 selected top-level columns, and drops every other field from the records anyway. A detail request
 is only needed for a column that only the detail holds (manifest.yaml's `detail_fields`).
 
-{"transcripts": {"id", "title"}}, detail fields {"transcripts": {"text", …}} -> {"transcripts"}
-{"transcripts": None}  (no properties, or empty ones: every column)          -> set()
+{"transcripts": {"id", "title"}}, detail fields {"transcripts": {"text", …}} -> list_only {"transcripts"}
+{"transcripts": None}  (no properties, or empty ones: every column)          -> list_only set()
 """
 
+from dataclasses import dataclass
 from typing import Collection, FrozenSet, Mapping, Optional
 
 from source_meetlog.core.declared import manifest
@@ -19,10 +21,30 @@ DETAIL_FIELDS = {
 }
 
 
-def list_only_streams(selected: Mapping[str, Optional[Collection[str]]]) -> FrozenSet[str]:
-    """`selected`: each stream read -> its selected top-level columns, or None for all of them."""
-    list_only = {name for name, columns in selected.items()
-                 if columns is not None and name in DETAIL_FIELDS and not set(columns) & DETAIL_FIELDS[name]}
-    if "project_transcripts" in selected:
-        list_only.discard("projects")  # its rows are the projects' details: they are fetched anyway
-    return frozenset(list_only)
+@dataclass(frozen=True)
+class Selection:
+    """What the catalog selected, as the components of one read need it (components/read_context.py)."""
+
+    # Streams whose selected columns are all on the list pages: read without detail requests.
+    list_only: FrozenSet[str] = frozenset()
+    # Whether transcripts read the reports list for their report_ids (core/links.py): only when the
+    # read syncs both, transcripts incrementally and with their details.
+    links_reports: bool = False
+    # Streams whose every record's detail the read fetches anyway (projects, beside project_transcripts).
+    details_read_anyway: FrozenSet[str] = frozenset()
+    # Whether two streams read the same URLs (components/shared_answers.py); elsewhere nothing is kept.
+    shares_answers: bool = False
+
+
+def selection_of(columns: Mapping[str, Optional[Collection[str]]], incremental: Collection[str] = ()) -> Selection:
+    """`columns`: each stream read -> its selected top-level columns, or None for all of them;
+    `incremental`: the streams read incrementally."""
+    # project_transcripts' rows are the projects' details: they are fetched anyway.
+    details_read_anyway = frozenset({"projects"} if "project_transcripts" in columns else ())
+    list_only = frozenset(name for name, selected in columns.items()
+                          if selected is not None and name in DETAIL_FIELDS and not set(selected) & DETAIL_FIELDS[name]
+                          and name not in details_read_anyway)
+    # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
+    links = {"transcripts", "reports"} <= columns.keys() and "transcripts" in incremental and "transcripts" not in list_only
+    return Selection(list_only, links, details_read_anyway,
+                     shares_answers=links or {"projects", "project_transcripts"} <= columns.keys())
