@@ -287,9 +287,8 @@ def one_sync(data: Data, reconcile: bool, saved: Optional[Dict[str, Any]], secon
         clock += seconds_per_request
         for item in data.items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
             if page == pages:
-                plan.read_to_the_end = True
-            fetch = plan.see(item, page, item["id"], parse_cursor_value(item[CURSOR]), total, pages)
-            if fetch is not None:
+                plan.last_page_read()
+            for fetch in plan.see(item, page, item["id"], parse_cursor_value(item[CURSOR]), total, pages):
                 yielded(fetch.record_id)
         if page < pages and not plan.wants_next_page():
             break

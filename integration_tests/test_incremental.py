@@ -305,7 +305,7 @@ def test_given_a_state_written_by_0_1_0_when_synced_then_nothing_is_lost_and_no_
     from airbyte_cdk.test.state_builder import StateBuilder
 
     from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
-    from source_meetlog.core.list_state import legacy_fingerprint
+    from source_meetlog.core.legacy_state import handed_out_fingerprint as legacy_fingerprint
 
     listed = server.dataset.list_items("transcripts")  # newest first
     held = format_cursor_value(parse_cursor_value(listed[5]["created_at"]) - timedelta(seconds=1))

@@ -48,13 +48,14 @@ def sync(saved: dict, transcripts: List[dict], report_sets: ReportSets, cursor_h
     details = {t["id"]: t for t in (*transcripts, *older)}
     fetched = []
     for position, detail in enumerate(transcripts):
-        fetch = plan.see(listed(detail), 1, detail["id"], datetime.strptime(detail["created_at"], "%Y-%m-%dT%H:%M:%SZ"),
-                         len(transcripts), 1)
-        if fetch:
+        for fetch in plan.see(listed(detail), 1, detail["id"], datetime.strptime(detail["created_at"], "%Y-%m-%dT%H:%M:%SZ"),
+                              len(transcripts), 1):
             fetched.append(fetch.record_id)
             plan.answered(fetch.record_id, detail)
-    plan.read_to_the_end = True
-    plan.finish()
+    plan.last_page_read()
+    for fetch in plan.finish():
+        fetched.append(fetch.record_id)
+        plan.answered(fetch.record_id, details[fetch.record_id])
     relinked = [f.record_id for f in plan.relinks(report_sets)]
     for record_id in relinked:
         plan.answered(record_id, details[record_id])

@@ -114,18 +114,16 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 if item.get(LIST_PAGE_FIELD) == 1 or item.get(PAGE_WITHOUT_ITEMS) == 1:
                     self._read.progress.listed(self.parameters["name"], item.get(LIST_TOTAL_FIELD))
                 if PAGE_WITHOUT_ITEMS in item:
-                    plan.unreliable = True
+                    plan.list_unreliable()
                     self._report_page_without_items(item)
                     continue
                 if item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD):
-                    plan.read_to_the_end = True
+                    plan.last_page_read()
                 record_id = item.get(parent_key)
                 cursor_value = parse_cursor_value(item.get(self.parameters["cursor_field"]))
                 self._report_odd_item(item, record_id, cursor_value)
-                fetch = plan.see(item, item.get(LIST_PAGE_FIELD), record_id, cursor_value,
-                                 item.get(LIST_TOTAL_FIELD), item.get(LIST_PAGES_FIELD))
-                if fetch is not None:
-                    yield fetch
+                yield from plan.see(item, item.get(LIST_PAGE_FIELD), record_id, cursor_value,
+                                    item.get(LIST_TOTAL_FIELD), item.get(LIST_PAGES_FIELD))
                 if item.get(LAST_ON_PAGE_FIELD) and not plan.read_to_the_end and not plan.wants_next_page():
                     break
             if len(totals) <= 1:
@@ -134,7 +132,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                         f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped.")
         # Records may have slipped past every read: the cursor stays where it was, so the next
         # sync reads this stretch again rather than skip them.
-        plan.unreliable = True
+        plan.list_unreliable()
         logger.warning(f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
                        "where the last sync left it, so the next sync reads these records again.")
 

@@ -323,25 +323,28 @@ class MeetlogIncrementalSuite:
         self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
 
     def test_given_a_read_stopped_on_page_2_when_resumed_then_page_1_details_are_not_requested_again(self) -> None:
-        """State T. Page 1 of 2: a T+3h, b T+2h; page 2: c T+1h, d T+30min, whose detail answers 500 on all 6
-        attempts, so the stream fails after a, b and c. Once a record is handed out and every detail before it
-        emitted, the state's `progress` says so (core/list_state.py). Read 2, given the last state, lists both
-        pages again and requests d, and c only if its checkpoint had not come yet (a's and b's details are
-        not mocked)."""
+        """State T. Page 1 of 2: a T+3h, b T+2h; page 2: c T+1h, d T+30min. The stream hands out its details
+        newest first (transcripts, as listed) or, a list read whole, oldest first (core/resume.py's sort_key);
+        the last one it hands out answers 500 on all 6 attempts, so the stream fails after the other three.
+        Once a record is handed out and every detail before it emitted, the state's `progress` says so, with a
+        digest of what it covered. Read 2, given the last state, lists both pages again and requests the
+        failed one, and the one before it only if its checkpoint had not come yet (the others are not mocked)."""
         a, b, c, d = (self.listed(name, at(hours)) for name, hours in (("a", 3), ("b", 2), ("c", 1), ("d", 0.5)))
         page_1 = (self.list_request(page=1), self.list_page([a, b], page=1, total_pages=2, total=4))
         page_2 = (self.list_request(page=2), self.list_page([c, d], page=2, total_pages=2, total=4))
+        order = [a, b, c, d] if self.STREAM == "transcripts" else [d, c, b, a]
+        *delivered, failing = order
 
         first = self.read(
-            [page_1, page_2, *self.details([a, b, c]), self.failing_detail(d)], self.state(at(0)), expect_failure=True
+            [page_1, page_2, *self.details(delivered), self.failing_detail(failing)], self.state(at(0)), expect_failure=True
         )
-        self.assertEqual(sorted(self.ids(first)), ["a", "b", "c"])
+        self.assertEqual(sorted(self.ids(first)), sorted(r["id"] for r in delivered))
         self.assertEqual(self.list_cursor(self.last_state(first)), at(0), "the list cursor waits for the whole list")
 
-        second = self.read([page_1, page_2, *self.details([d])], self.as_state_messages(self.last_state(first)),
-                           may_be_skipped=self.details([c]))
+        second = self.read([page_1, page_2, *self.details([failing])], self.as_state_messages(self.last_state(first)),
+                           may_be_skipped=self.details([delivered[-1]]))
 
-        self.assertEqual(set(self.ids(second)) - {"c"}, {"d"})
+        self.assertEqual(set(self.ids(second)) - {delivered[-1]["id"]}, {failing["id"]})
         self.assertEqual(self.list_cursor(self.last_state(second)), at(3))
         self.assertNotIn("progress", self.last_state(second)["parent_state"][self.list_stream])
 

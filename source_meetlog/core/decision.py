@@ -1,0 +1,65 @@
+"""The per-item decision: whether a listed record may have changed since it was sent. Plain Python.
+
+<- saved: cursor 10:00, sent {b: fp(b)}, pending {p: fp(p processing)}
+<- a 10:05 (new), b 09:00 retitled (fp differs), p 08:00 completed (fp differs) -> fetch all three
+<- c 09:30, never sent, in a list read whole                                     -> fetch: added late
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import FrozenSet, Optional
+
+from source_meetlog.core.sent import FINAL_STATUSES, Sent
+
+
+@dataclass(frozen=True)
+class ListRules:
+    """What a stream's list promises, and what the user asked for."""
+
+    cursor_field: str
+    status_field: Optional[str] = None  # None: every record is final as soon as it exists (projects)
+    newest_first: bool = False  # documented newest first (transcripts): read only as deep as needed
+    reconcile_deletions: bool = False
+    start_date: Optional[str] = None
+    detail_fields: FrozenSet[str] = frozenset()  # only the detail holds them: not in a list fingerprint
+    # A detail-only field whose value as sent is remembered too: transcripts' report_ids (see relinks),
+    # projects' transcripts (re-checked where project_transcripts reads every project's detail anyway).
+    remembered_detail: Optional[str] = None
+    list_only: bool = False  # the records are the list items: no detail request at all
+    recheck_listed: bool = False  # every listed record's detail is read anyway: send it only if it changed
+
+    @property
+    def remembers_all(self) -> bool:
+        """A list read whole names every record, and the next state remembers each."""
+        return not self.newest_first or self.reconcile_deletions
+
+    def is_final(self, status: object) -> bool:
+        return not self.status_field or status in FINAL_STATUSES
+
+
+@dataclass(frozen=True)
+class ChangeRule:
+    resume_after: Optional[datetime]  # where the last sync settled, less the lookback window
+    inclusive: bool  # a first sync starts at start_date, which is inclusive
+    knows_all: bool  # the saved state names every record sent: one never sent is new
+
+    def may_be_new(self, cursor_value: Optional[datetime]) -> bool:
+        if self.resume_after is None or cursor_value is None:
+            return True
+        return cursor_value >= self.resume_after if self.inclusive else cursor_value > self.resume_after
+
+    def changed(self, saved: Optional[Sent], was_pending: bool, listed: bytes, final: bool,
+                cursor_value: Optional[datetime]) -> bool:
+        if self.may_be_new(cursor_value):
+            return True
+        if saved is None:
+            return self.knows_all  # listed whole, never sent: added late, or back into start_date
+        if saved.listed is None:
+            return was_pending and final  # sent by 0.2.0: only a pending record final now is news
+        return saved.listed != listed
+
+
+def read_at(now: datetime) -> datetime:
+    """No cursor may pass the last whole second before the list was read: a record made later in that
+    second shares its timestamp with the ones seen, and must not be passed."""
+    return now.replace(microsecond=0) - timedelta(seconds=1)

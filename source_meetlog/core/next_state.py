@@ -1,0 +1,88 @@
+"""The list's next state, from what this sync saw and was answered. Plain Python.
+
+Remembered: every record of a list read whole, and of the newest-first list its first page; records
+not final apart, as pending, with the oldest of them and how many records the list holds below it.
+
+<- seen a (page 1, completed), b (page 3, processing); answered a
+-> sent {a}, pending {b}, pending_low (b's created_at, records below b)
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from source_meetlog.core.decision import ListRules
+from source_meetlog.core.list_depth import ListShape
+from source_meetlog.core.list_state import Key, ListState, Table
+from source_meetlog.core.sent import Sent
+from source_meetlog.core.timestamps import format_cursor_value
+
+
+@dataclass(frozen=True)
+class Answer:
+    sent: Sent
+    final: bool
+    cursor: Optional[datetime]
+
+
+@dataclass
+class Outcomes:
+    """The records the next state may name, as this sync leaves them."""
+
+    rules: ListRules
+    saved: ListState
+    answers: Dict[str, Answer]
+    handed_out: Set[str]
+    shape: ListShape
+    sent: Table = field(init=False)
+    pending: Table = field(init=False)
+    lows: List[Tuple[Optional[datetime], Optional[int]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        width, hasher = (8 if self.rules.remembered_detail else 4), self.saved.pending.hasher
+        self.sent, self.pending = Table(width=width, hasher=hasher), Table(width=width, hasher=hasher)
+
+    def seen(self, record_id: str, sent: Optional[Sent], final: bool, cursor: Optional[datetime], position: int,
+             on_first_page: bool) -> None:
+        answer = self.answers.get(record_id)
+        if sent is None:
+            return  # handed out and never answered: a 404, the record is gone
+        final = answer.final if answer is not None else final
+        if not final:
+            self.pending.entries[record_id] = sent
+            self.lows.append((answer.cursor if answer else cursor, position))
+        elif self.rules.remembers_all or on_first_page:
+            self.sent.entries[record_id] = sent
+
+    def not_met(self, keys: Iterable[Key]) -> None:
+        """Pending records the list did not reach, or re-checked by detail."""
+        for key in keys:
+            answer = self.answers.get(key) if isinstance(key, str) else None
+            if answer is None and key in self.handed_out:
+                continue  # gone
+            sent, final, cursor = (answer.sent, answer.final, answer.cursor) if answer else (self.saved.pending.entries[key], False, None)
+            target = self.pending if not final else (self.sent if self.rules.remembers_all else None)
+            if target is not None:
+                target.entries[key] = sent
+            self.lows += [(cursor, None)] if not final and cursor else []
+        if self.pending.entries and not self.saved.pending.by_id and any(not isinstance(k, str) for k in keys):
+            self.pending.by_id = False  # keys of hashes carried over: the table stays by hash
+
+    def pending_low(self) -> Optional[Tuple[str, Optional[int]]]:
+        """The oldest pending record, and how many records the list holds below it."""
+        known = [(cursor, position) for cursor, position in self.lows if cursor is not None]
+        if not known:
+            return self.saved.pending_low if self.lows else None
+        cursor, position = min(known, key=lambda low: low[0])
+        total = self.shape.total
+        older = total - position - 1 if position is not None and total is not None else None
+        return format_cursor_value(cursor), older
+
+
+def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str], reports_until: Optional[str]) -> ListState:
+    saved, rules = outcomes.saved, outcomes.rules
+    if unreliable and saved.sent is not None and rules.remembers_all:
+        for key, value in saved.sent.entries.items():  # some records may not have been seen
+            outcomes.sent.entries.setdefault(key, value)
+    return ListState(cursor=cursor, sent=outcomes.sent, pending=outcomes.pending, pending_low=outcomes.pending_low(),
+                     reports_until=reports_until, start_date=rules.start_date, list_only=rules.list_only)
