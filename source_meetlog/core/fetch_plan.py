@@ -13,92 +13,31 @@ answered() and state() may come at any time, from the CDK's worker threads.
 """
 
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set
+from typing import Any, Iterable, Iterator, List, Mapping, Optional
 
 import orjson
 
 from source_meetlog.core.checkpoints import CHECKPOINT_BYTES, StateBudget, final_state_estimate
 from source_meetlog.core.decision import ChangeRule, ListRules, read_at
-from source_meetlog.core.legacy_state import handed_out_fingerprint
+from source_meetlog.core.legacy_state import was_handed_out
 from source_meetlog.core.links import ReportSets, relinked
 from source_meetlog.core.list_depth import ListShape, wants_next_page
 from source_meetlog.core.list_state import ListState
-from source_meetlog.core.next_state import Answer, Outcomes, next_state
+from source_meetlog.core.next_state import Answer, Outcomes, next_cursor, next_state
 from source_meetlog.core.pending import PendingWatch
-from source_meetlog.core.resume import Coverage, EarlierAttempts, Prefix, bucket_of, sort_key
-from source_meetlog.core.sent import Sent, fingerprint
-from source_meetlog.core.this_attempt import NewestFirstWalk, PrefixWalk
+from source_meetlog.core.resume import EarlierAttempts, bucket_of, sort_key
+from source_meetlog.core.sent import Sent, fingerprint, sent_value
+from source_meetlog.core.sync_memory import CLOSED, FINISHED, READING, Fetch, ListPass, Seen, SyncFacts, SyncMemory
+from source_meetlog.core.this_attempt import NewestFirstWalk, PrefixWalk, progress_of
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 __all__ = ["Fetch", "FetchPlan", "ListRules", "PlanOutOfOrder", "StateBudget"]
-READING, FINISHED, CLOSED = "reading", "finished", "closed"
 
 
 class PlanOutOfOrder(RuntimeError):
     """A FetchPlan method called in a phase it does not belong to (see the module's docstring)."""
-
-
-@dataclass(frozen=True)
-class Fetch:
-    """One record to send: by a detail request, or, with `listed`, from its list item."""
-
-    record_id: str
-    listed: Optional[Mapping[str, Any]] = None
-
-
-@dataclass
-class _Seen:
-    listed: bytes  # the fingerprint of its list item
-    final: bool
-    cursor: Optional[datetime]
-    created: Optional[datetime]
-    position: int
-    on_first_page: bool
-    covered: bool  # in an earlier attempt's region: core/resume.py decides it
-    legacy: bool  # handed out by a 0.1.0 interrupted attempt
-
-
-@dataclass
-class _Walked:
-    """One read of the list from page 1 (the list is read again when it shifts while paged)."""
-
-    page: Any = None
-    pages: int = 0
-    position: int = 0
-    last_value: Optional[datetime] = None
-    to_the_end: bool = False
-
-
-@dataclass
-class _Memory:
-    """What this sync saw, handed out and was answered, by record."""
-
-    seen: Dict[str, _Seen] = field(default_factory=dict)
-    answers: Dict[str, Answer] = field(default_factory=dict)
-    handed_out: Set[str] = field(default_factory=set)
-    rechecks: Dict[str, Sent] = field(default_factory=dict)  # sent only if the answer differs from this
-    resend: Set[str] = field(default_factory=set)  # delivered by an earlier attempt, changed since: sent whatever
-    queued: Dict[str, Fetch] = field(default_factory=dict)  # a list read whole: handed out once it is all read
-    items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)  # list-only: covered records' items
-    list_fields: FrozenSet[str] = frozenset()
-
-
-@dataclass
-class _Sync:
-    read_at: datetime
-    saved_bytes: int
-    restarts: bool
-    reports_until: Optional[str]
-    start: Optional[datetime]
-    newest: Optional[datetime] = None
-    in_order: bool = True
-    unreliable: bool = False  # some records may not have been seen: nothing is called gone
-    phase: str = READING
-    outcome: Optional[ListState] = None
-    written: Optional[Mapping[str, Any]] = None
 
 
 class FetchPlan:
@@ -108,14 +47,14 @@ class FetchPlan:
         restarts = saved.list_only and not rules.list_only
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
-        self._sync = _Sync(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until,
+        self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until,
                            parse_cursor_value(rules.start_date))
         # (The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.)
         knows_all = rules.remembers_all and self._saved.sent is not None and (not rules.newest_first or self._saved.sent.by_id)
         self._change = ChangeRule(None if restarts else resume_after, inclusive, knows_all)
         self._earlier = EarlierAttempts(self._saved.progress)
         self._walk = NewestFirstWalk(self._sync.read_at) if rules.newest_first else PrefixWalk()
-        self._shape, self._walked, self._memory = ListShape(), _Walked(), _Memory()
+        self._shape, self._walked, self._memory = ListShape(), ListPass(), SyncMemory()
         self._pending = PendingWatch(self._saved.pending)
         self._lock = threading.Lock()  # answers arrive on the CDK's worker threads
 
@@ -128,7 +67,7 @@ class FetchPlan:
     def new_read(self) -> None:
         """The list is read (again) from page 1: what was handed out stays handed out."""
         self._expect(READING)
-        self._walked, self._memory.queued = _Walked(), {}
+        self._walked, self._memory.queued = ListPass(), {}
         if self._rules.newest_first:
             self._walk = NewestFirstWalk(self._sync.read_at)  # the region is walked again, from the top
 
@@ -157,15 +96,15 @@ class FetchPlan:
         if record_id is None or (self._sync.start and created and created < self._sync.start):
             return ()  # created before start_date: never synced (one without created_at is kept)
         listed = fingerprint(item)
-        saved, was_pending = self._saved_entry(record_id)
+        saved, was_pending = self._saved.entry(record_id)
         if was_pending:
             self._pending.met(record_id, saved, listed)
         final = rules.is_final(item.get(rules.status_field) if rules.status_field else None)
         self._memory.list_fields = self._memory.list_fields or frozenset(item)
         covered = self._earlier.covers(record_id, created)
-        legacy = not covered and self._handed_out_by_0_1_0(item)
+        legacy = not covered and was_handed_out(self._saved.legacy_handed_out, item, rules.cursor_field, rules.status_field)
         if rules.remembers_all or walked.pages == 1 or not final or covered:
-            self._memory.seen[record_id] = _Seen(listed, final, cursor_value, created, walked.position,
+            self._memory.seen[record_id] = Seen(listed, final, cursor_value, created, walked.position,
                                                  walked.pages == 1, covered, legacy)
         walked.position += 1
         if covered:
@@ -240,7 +179,10 @@ class FetchPlan:
 
     def answered(self, record_id: str, record: Mapping[str, Any]) -> bool:
         """The detail (or list item) of `record_id` arrived: whether to send it."""
-        value = self._value_of(record_id, record)
+        seen, fields = self._memory.seen.get(record_id), self._memory.list_fields
+        listed = seen.listed if seen is not None else fingerprint(
+            {k: v for k, v in record.items() if (k in fields if fields else k not in self._rules.detail_fields)})
+        value = sent_value(record, listed, self._rules.remembered_detail)
         status = record.get(self._rules.status_field) if self._rules.status_field else None
         cursor = parse_cursor_value(record.get(self._rules.cursor_field))
         last_sent = self._memory.rechecks.get(record_id)
@@ -257,7 +199,7 @@ class FetchPlan:
         """The list's state now: the saved one with this sync's progress until `close`, then the outcome."""
         with self._lock:
             if self._sync.phase != CLOSED:
-                return self._saved.with_progress(self._progress())
+                return self._saved.with_progress(progress_of(self._earlier, self._walk))
             if self._sync.written is None:
                 outcome = self.outcome()
                 # Pending records by id where re-checking each by detail may be cheaper than the pages down to them.
@@ -275,7 +217,8 @@ class FetchPlan:
                 outcomes.seen(record_id, self._sent_of(record_id, seen), seen.final, seen.cursor, seen.position,
                               seen.on_first_page)
             outcomes.not_met(self._pending.unseen)
-            self._sync.outcome = next_state(outcomes, self._sync.unreliable, self._next_cursor(), self._sync.reports_until)
+            self._sync.outcome = next_state(outcomes, self._sync.unreliable, next_cursor(self._sync, self._saved.cursor),
+                                             self._sync.reports_until)
         return self._sync.outcome
 
     def checkpoint_is_due(self) -> bool:
@@ -344,21 +287,14 @@ class FetchPlan:
             if fetch is not None and record_id not in self._memory.handed_out:
                 yield self._hand_out(fetch)
 
-    def _saved_entry(self, record_id: str) -> tuple:
-        """What the last sync sent of a record, and whether it was pending then."""
-        pending = self._saved.pending.get(record_id)
-        if pending is not None:
-            return pending, True
-        return (self._saved.sent.get(record_id) if self._saved.sent is not None else None), False
-
-    def _sent_of(self, record_id: str, seen: _Seen) -> Optional[Sent]:
+    def _sent_of(self, record_id: str, seen: Seen) -> Optional[Sent]:
         """What the destination holds of a listed record once this sync is done; None: gone (a 404)."""
         answer = self._memory.answers.get(record_id)
         if answer is not None:
             return answer.sent
         if record_id in self._memory.handed_out:
             return None
-        saved = self._saved_entry(record_id)[0]
+        saved = self._saved.entry(record_id)[0]
         if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
             delivered = self._earlier.delivered_as(record_id) or seen.listed
             return Sent(delivered, saved.detail if saved is not None and saved.listed == delivered else None)
@@ -370,20 +306,8 @@ class FetchPlan:
         answer = self._memory.answers.get(record_id)
         if answer is not None:
             return answer.sent.detail
-        saved = None if record_id in self._memory.handed_out else self._saved_entry(record_id)[0]
+        saved = None if record_id in self._memory.handed_out else self._saved.entry(record_id)[0]
         return saved.detail if saved is not None else None
-
-    def _value_of(self, record_id: str, record: Mapping[str, Any]) -> Sent:
-        """What is remembered of a record sent: its list fields as the list showed them when this sync read it,
-        else as the answer has them (a re-check, a relink); and of a transcript, its report_ids."""
-        seen, fields = self._memory.seen.get(record_id), self._memory.list_fields
-        listed = seen.listed if seen is not None else fingerprint(
-            {k: v for k, v in record.items() if (k in fields if fields else k not in self._rules.detail_fields)})
-        field_name = self._rules.remembered_detail
-        value = record.get(field_name) if field_name else None
-        if not field_name or not isinstance(value, list):
-            return Sent(listed)
-        return Sent(listed, fingerprint(sorted(value) if all(isinstance(v, str) for v in value) else value))  # ids: a set
 
     def _hand_out(self, fetch: Fetch) -> Fetch:
         with self._lock:
@@ -398,26 +322,3 @@ class FetchPlan:
         if walked.last_value is not None and cursor_value > walked.last_value:
             sync.in_order = False  # not newest first after all: read to the end, progress stays put
         walked.last_value = cursor_value
-
-    def _handed_out_by_0_1_0(self, item: Mapping[str, Any]) -> bool:
-        handed = self._saved.legacy_handed_out
-        return bool(handed) and handed_out_fingerprint(item, self._rules.cursor_field, self._rules.status_field) in handed
-
-    def _progress(self) -> Optional[Coverage]:
-        """What every attempt so far has handed out: the earlier attempts' region, and this one's."""
-        region, digest = self._walk.region(), self._walk.digest()
-        earlier = self._earlier.coverage
-        if earlier is None:
-            return Coverage(region, tuple(digest.sums)) if (region.ranges if not isinstance(region, Prefix) else region.upto) else None
-        if isinstance(region, Prefix):
-            region = region if region.upto is not None else earlier.region
-        else:
-            region = earlier.region.merged_with(region)  # type: ignore[union-attr]
-        return Coverage(region, tuple(self._earlier.sums().plus(digest).sums))
-
-    def _next_cursor(self) -> Optional[str]:
-        if self._sync.unreliable or self._sync.newest is None:
-            return self._saved.cursor  # stay where the last sync settled
-        reached = min(self._sync.newest, self._sync.read_at)
-        saved = parse_cursor_value(self._saved.cursor)
-        return format_cursor_value(max(reached, saved) if saved is not None else reached)  # never backwards

@@ -45,3 +45,7 @@ def handed_out(text: Any) -> FrozenSet[bytes]:
         return frozenset()
     size = _FINGERPRINT_SIZE
     return frozenset(raw[i:i + size] for i in range(0, len(raw), size)) if len(raw) % size == 0 else frozenset()
+
+
+def was_handed_out(handed: FrozenSet[bytes], item: Mapping[str, Any], cursor_field: str, status_field: Optional[str]) -> bool:
+    return bool(handed) and handed_out_fingerprint(item, cursor_field, status_field) in handed

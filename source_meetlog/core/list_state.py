@@ -138,6 +138,13 @@ class ListState:
             saved={k: v for k, v in saved.items() if k != PROGRESS_KEY},
         )
 
+    def entry(self, record_id: str) -> Tuple[Optional[Sent], bool]:
+        """What the last sync sent of a record, and whether it was pending then."""
+        pending = self.pending.get(record_id)
+        if pending is not None:
+            return pending, True
+        return (self.sent.get(record_id) if self.sent is not None else None), False
+
     def with_progress(self, progress: Optional[Coverage]) -> Mapping[str, Any]:
         """A checkpoint while the list is read: the saved state as it was, and how far this sync has come."""
         return {**self.saved, PROGRESS_KEY: progress.as_state()} if progress is not None else dict(self.saved)

@@ -15,7 +15,7 @@ from source_meetlog.core.decision import ListRules
 from source_meetlog.core.list_depth import ListShape
 from source_meetlog.core.list_state import Key, ListState, Table
 from source_meetlog.core.sent import Sent
-from source_meetlog.core.timestamps import format_cursor_value
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,12 @@ def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str], repo
             outcomes.sent.entries.setdefault(key, value)
     return ListState(cursor=cursor, sent=outcomes.sent, pending=outcomes.pending, pending_low=outcomes.pending_low(),
                      reports_until=reports_until, start_date=rules.start_date, list_only=rules.list_only)
+
+
+def next_cursor(sync: "object", saved_cursor: Optional[str]) -> Optional[str]:
+    """The newest record seen, but never past the second the list was read in, nor backwards."""
+    newest, read_at, unreliable = sync.newest, sync.read_at, sync.unreliable  # type: ignore[attr-defined]
+    if unreliable or newest is None:
+        return saved_cursor  # stay where the last sync settled
+    reached, saved = min(newest, read_at), parse_cursor_value(saved_cursor)
+    return format_cursor_value(max(reached, saved) if saved is not None else reached)

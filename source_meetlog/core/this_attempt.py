@@ -9,9 +9,9 @@ walk(a 10:00:05), walk(b 10:00:05), walk(c 09:59:58) -> region [09:59:59, 10:00:
 """
 
 from datetime import datetime, timedelta
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
-from source_meetlog.core.resume import Digest, Prefix, Ranges, sort_key
+from source_meetlog.core.resume import Coverage, Digest, EarlierAttempts, Prefix, Ranges, sort_key
 
 
 class NewestFirstWalk:
@@ -58,3 +58,16 @@ class PrefixWalk:
 
     def digest(self) -> Digest:
         return self._digest
+
+
+def progress_of(earlier: EarlierAttempts, walk: Union[NewestFirstWalk, PrefixWalk]) -> Optional[Coverage]:
+    """What every attempt so far has handed out: the earlier attempts' region, and this one's."""
+    region, digest = walk.region(), walk.digest()
+    walked = region.upto is not None if isinstance(region, Prefix) else bool(region.ranges)
+    if earlier.coverage is None:
+        return Coverage(region, tuple(digest.sums)) if walked else None
+    if isinstance(region, Prefix):
+        region = region if walked else earlier.coverage.region
+    else:
+        region = earlier.coverage.region.merged_with(region)  # type: ignore[union-attr]
+    return Coverage(region, tuple(earlier.sums().plus(digest).sums))
