@@ -330,11 +330,12 @@ def test_the_recorded_cassettes_name_the_key_by_reference_only():
 
 
 def _offline_env() -> Dict[str, str]:
-    """Outside requests go to a closed port on 127.0.0.1 (httpx honours the proxy variables): offline,
-    and nothing leaves the machine."""
+    """Requests to anywhere but 127.0.0.1 go to a closed port on 127.0.0.1 (httpx honours the proxy
+    variables): offline, and nothing leaves the machine."""
     closed = "http://127.0.0.1:9"
-    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "all_proxy")}
-    return {**env, "HTTP_PROXY": closed, "HTTPS_PROXY": closed, "AIRBYTE_TELEMETRY_MODE": "disabled"}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "all_proxy", "http_proxy", "https_proxy")}
+    return {**env, "HTTP_PROXY": closed, "HTTPS_PROXY": closed, "NO_PROXY": "127.0.0.1,localhost",
+            "AIRBYTE_TELEMETRY_MODE": "disabled"}
 
 
 def test_given_no_network_when_the_sdks_readiness_validation_runs_then_only_the_registry_lookup_fails():
