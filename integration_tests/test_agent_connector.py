@@ -402,11 +402,12 @@ def test_given_the_registrys_answers_from_this_repository_when_readiness_runs_th
 
 def test_the_spec_maps_onto_this_source():
     spec = yaml.safe_load(CONNECTOR_YAML.read_text())
-    source_spec = _registry_entry()["spec"]["connectionSpecification"]["properties"]
+    registry = _registry_entry()
+    source_spec = registry["spec"]["connectionSpecification"]["properties"]
     auth = spec["components"]["securitySchemes"]["bearerAuth"]["x-airbyte-auth-config"]
 
-    assert spec["info"]["x-airbyte-connector-definition-id"] == _registry_entry()["sourceDefinitionId"]
-    assert spec["info"]["x-airbyte-replication-version"] == _registry_entry()["dockerImageTag"]
+    assert spec["info"]["x-airbyte-connector-definition-id"] == registry["sourceDefinitionId"]
+    assert spec["info"]["x-airbyte-replication-version"] == registry["dockerImageTag"]
     assert set(auth["replication_auth_key_mapping"].values()) <= set(source_spec)
     assert set(spec["info"]["x-airbyte-replication-config"]["replication_config_key_mapping"].values()) <= set(source_spec)
     server = spec["servers"][0]
