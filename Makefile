@@ -2,8 +2,13 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# The agent connector's SDK (extra `agent`) needs cryptography>=48.0.1 and PyAirbyte (extra
+# `pyairbyte`) needs <47: one environment cannot hold both, so the agent tests get their own.
+AGENT_VENV ?= .cache/agent-venv
+AGENT_PY := $(AGENT_VENV)/bin/python
+AGENT_TESTS := integration_tests/test_agent_connector.py
 
-.PHONY: setup test read clean
+.PHONY: setup test read clean setup-agent test-agent agent-example
 
 setup: $(VENV)/.installed
 
@@ -18,10 +23,28 @@ $(VENV)/.installed: setup.py
 
 test: setup
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-agent
+
+setup-agent: $(AGENT_VENV)/.installed
+
+$(AGENT_VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(AGENT_VENV)
+	$(AGENT_PY) -m pip install --quiet --upgrade pip
+	$(AGENT_PY) -m pip install --quiet -e '.[tests,agent]'
+	$(AGENT_PY) -m pip check
+	touch $@
+
+# The agent connector's tests, in the environment that has airbyte-agent-sdk (skipped in .venv).
+test-agent: setup-agent
+	$(AGENT_PY) -m pytest $(AGENT_TESTS)
+
+# Lists recent transcripts and gets one through the agent connector, from a local Meetlog API.
+agent-example: setup-agent
+	$(AGENT_PY) examples/agent_connector.py --local
 
 # A full read of every stream from a local Meetlog API seeded with sample data.
 read: setup
 	$(PY) -m integration_tests.demo_read
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv $(AGENT_VENV)

@@ -8,6 +8,14 @@ MAIN_REQUIREMENTS = [
     "pendulum>=3.0,<4",
 ]
 
+# The agent connector (source_meetlog/agent/connector.yaml) runs on Airbyte's agent SDK, never on the
+# source itself: an extra. 0.1.380 is the version the spec was validated and tested with. It needs
+# cryptography>=48.0.1, which PyAirbyte (<=0.71.3: cryptography<47) cannot share, so the two extras
+# go in separate environments (the Makefile's agent venv).
+AGENT_REQUIREMENTS = [
+    "airbyte-agent-sdk>=0.1.380,<0.2",
+]
+
 TEST_REQUIREMENTS = [
     "pytest>=8,<10",
     "hypothesis>=6.100,<7",
@@ -27,7 +35,7 @@ setup(
     packages=find_packages(include=("source_meetlog", "source_meetlog.*")),
     python_requires=">=3.10,<3.14",
     install_requires=MAIN_REQUIREMENTS,
-    package_data={"source_meetlog": ["manifest.yaml", "schemas/*.json"]},
-    extras_require={"tests": TEST_REQUIREMENTS, "pyairbyte": ["airbyte>=0.30,<1"]},
+    package_data={"source_meetlog": ["manifest.yaml", "schemas/*.json", "agent/connector.yaml"]},
+    extras_require={"tests": TEST_REQUIREMENTS, "pyairbyte": ["airbyte>=0.30,<1"], "agent": AGENT_REQUIREMENTS},
     entry_points={"console_scripts": ["source-meetlog=source_meetlog.run:run"]},
 )
