@@ -4,7 +4,7 @@ sent(900 B) x 40 -> 36,000 B of records: 1,800 B of state, less the final states
 """
 
 import threading
-from typing import Dict
+from typing import Any, Dict
 
 # All the state messages of a sync together stay under this share of the record bytes it sends: a
 # checkpoint is taken when the budget, less what the final states will weigh, has room for it.
@@ -39,8 +39,9 @@ class StateBudget:
             self.state_bytes += size
 
 
-def final_state_estimate(saved_bytes: int, records: int, entry_bytes: int, answered_share: float) -> int:
+def final_state_estimate(saved_bytes: int, records: int, rules: Any, answered_share: float) -> int:
     """The list's final state as it would weigh now: the saved one, and what this sync adds to it in step
     with the records it has sent so far (a list read whole must not hold back every checkpoint until
     its records have earned its final); base64 makes 4 bytes of 3."""
+    entry_bytes = (16 if rules.reconcile_deletions else 4) + (8 if rules.remembered_detail else 4)  # key + Sent
     return saved_bytes + int(records * entry_bytes * 4 / 3 * min(answered_share, 1.0))

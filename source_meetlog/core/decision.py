@@ -33,6 +33,11 @@ class ListRules:
         """A list read whole names every record, and the next state remembers each."""
         return not self.newest_first or self.reconcile_deletions
 
+    @property
+    def rechecks_pending(self) -> bool:
+        """The newest-first list re-checks pending records its pages do not reach (by detail, or deeper pages)."""
+        return self.newest_first and not self.list_only
+
     def is_final(self, status: object) -> bool:
         return not self.status_field or status in FINAL_STATUSES
 

@@ -25,9 +25,9 @@ from source_meetlog.core.legacy_state import was_handed_out
 from source_meetlog.core.links import ReportSets, relinked
 from source_meetlog.core.list_depth import ListShape, wants_next_page
 from source_meetlog.core.list_state import ListState
-from source_meetlog.core.next_state import Answer, Outcomes, next_cursor, next_state
+from source_meetlog.core.next_state import Answer, Outcomes, next_cursor, next_state, written
 from source_meetlog.core.pending import PendingWatch
-from source_meetlog.core.resume import EarlierAttempts, bucket_of, sort_key
+from source_meetlog.core.resume import EarlierAttempts
 from source_meetlog.core.sent import Sent, fingerprint, sent_value
 from source_meetlog.core.sync_memory import CLOSED, FINISHED, READING, Fetch, ListPass, Seen, SyncFacts, SyncMemory
 from source_meetlog.core.this_attempt import NewestFirstWalk, PrefixWalk, progress_of
@@ -121,15 +121,14 @@ class FetchPlan:
         handed = [self._hand_out(fetch)] if fetch is not None else []
         lowest = self._earlier.lowest_unsettled()
         if lowest is not None and cursor_value is not None and cursor_value < lowest:
-            return chain(self._send_again(), handed)  # the earlier attempts' region is passed
+            return chain(self._memory.send_again(self._earlier, self._hand_out), handed)  # the earlier attempts' region is passed
         return handed
 
     def wants_next_page(self) -> bool:
         """After a page: whether the rest of the list can change what this sync sends."""
         self._expect(READING)
-        last, low = self._walked.last_value, self._saved.pending_low
-        if self._pending.tentative and last is not None and low and last < parse_cursor_value(low[0]):
-            self._pending.passed_the_oldest()
+        last = self._walked.last_value
+        self._pending.read_down_to(last, self._saved.pending_low)
         return wants_next_page(
             read_whole=self._rules.remembers_all, in_order=self._sync.in_order,
             may_be_new=last is None or self._change.may_be_new(last), unseen=len(self._pending.unseen),
@@ -148,13 +147,13 @@ class FetchPlan:
         rechecks = sorted(self._pending.unseen) if self._rechecks_by_detail else []  # else kept for a deeper sync
         for record_id in rechecks:
             self._memory.rechecks[record_id] = self._saved.pending.entries[record_id]
-        return chain(self._send_again(), self._in_sort_order(), (self._hand_out(Fetch(i)) for i in rechecks))
+        return chain(self._memory.send_again(self._earlier, self._hand_out), (() if self._rules.newest_first else self._memory.in_sort_order(self._walk, self._hand_out)), (self._hand_out(Fetch(i)) for i in rechecks))
 
     def relinks(self, reports: ReportSets) -> List[Fetch]:
         """Transcripts whose report_ids changed: a report added or deleted (core/links.py)."""
         self._expect(FINISHED)
         until = parse_cursor_value(self._sync.reports_until)
-        changed = relinked(reports, self._sent_report_ids, list(self._memory.seen), until)
+        changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until)
         if reports.newest is not None and not self._sync.unreliable:
             self._sync.reports_until = format_cursor_value(max(reports.newest, until or reports.newest))
         return [self._hand_out(Fetch(t)) for t in sorted(changed - self._memory.handed_out)]
@@ -201,11 +200,7 @@ class FetchPlan:
             if self._sync.phase != CLOSED:
                 return self._saved.with_progress(progress_of(self._earlier, self._walk))
             if self._sync.written is None:
-                outcome = self.outcome()
-                # Pending records by id where re-checking each by detail may be cheaper than the pages down to them.
-                few = len(outcome.pending.entries) + 1 <= self._shape.pages_down_to(outcome.pending_low)
-                by_id = self._rules.reconcile_deletions or (self._may_recheck and few)
-                self._sync.written = outcome.written(self._rules.cursor_field, self._rules.reconcile_deletions, by_id)
+                self._sync.written = written(self.outcome(), self._rules, self._shape)
             return self._sync.written
 
     def outcome(self) -> ListState:
@@ -214,8 +209,7 @@ class FetchPlan:
         if self._sync.outcome is None:
             outcomes = Outcomes(self._rules, self._saved, self._memory.answers, self._memory.handed_out, self._shape)
             for record_id, seen in self._memory.seen.items():
-                outcomes.seen(record_id, self._sent_of(record_id, seen), seen.final, seen.cursor, seen.position,
-                              seen.on_first_page)
+                outcomes.seen(record_id, self._memory.sent_of(record_id, seen, self._saved, self._earlier), seen)
             outcomes.not_met(self._pending.unseen)
             self._sync.outcome = next_state(outcomes, self._sync.unreliable, next_cursor(self._sync, self._saved.cursor),
                                              self._sync.reports_until)
@@ -223,9 +217,8 @@ class FetchPlan:
 
     def checkpoint_is_due(self) -> bool:
         """Whether the read's state budget has room for a checkpoint now, the final states set aside."""
-        rules, memory = self._rules, self._memory
-        entry = (16 if rules.reconcile_deletions else 4) + (8 if rules.remembered_detail else 4)
-        final = final_state_estimate(self._sync.saved_bytes, len(memory.seen) + len(self._pending.unseen), entry,
+        memory = self._memory
+        final = final_state_estimate(self._sync.saved_bytes, len(memory.seen) + len(self._pending.unseen), self._rules,
                                      len(memory.answers) / max(len(memory.handed_out), 1))
         return self._budget.has_room(self, self._sync.saved_bytes + CHECKPOINT_BYTES, final)
 
@@ -235,13 +228,9 @@ class FetchPlan:
     # ------------------------------------------------------------------ decisions
 
     @property
-    def _may_recheck(self) -> bool:
-        return self._rules.newest_first and not self._rules.list_only
-
-    @property
     def _rechecks_by_detail(self) -> bool:
         """Pending records not on the pages read are re-checked by detail where the state names them by id."""
-        return self._may_recheck and self._saved.pending.by_id
+        return self._rules.rechecks_pending and self._saved.pending.by_id
 
     def _expect(self, *phases: str) -> None:
         if self._sync.phase not in phases:
@@ -262,52 +251,6 @@ class FetchPlan:
                 return None
             memory.rechecks[record_id] = saved  # its detail is read anyway (a shared answer): sent if it changed
         return Fetch(record_id, listed=item if self._rules.list_only else None)
-
-    def _send_again(self) -> Iterator[Fetch]:
-        """What earlier attempts delivered in a bucket that changed since: each record again, then the
-        bucket's digest is the list's now (after its last hand-out: a checkpoint says so only once it is sent)."""
-        again = self._earlier.settle()
-        for bucket in sorted(self._earlier.differing or ()):
-            for record_id in (i for i in again if bucket_of(i) == bucket and i not in self._memory.handed_out):
-                self._memory.resend.add(record_id)
-                self._memory.rechecks.pop(record_id, None)
-                yield self._hand_out(Fetch(record_id, listed=self._memory.items.get(record_id)))
-            self._earlier.resent(bucket)
-
-    def _in_sort_order(self) -> Iterator[Fetch]:
-        """A list read whole: its records in sort_key order, so that a checkpoint names a prefix of them."""
-        if self._rules.newest_first:
-            return
-        seen = self._memory.seen
-        for record_id in sorted(seen, key=lambda i: sort_key(i, seen[i].created)):
-            if seen[record_id].covered:
-                continue
-            self._walk.walk(record_id, seen[record_id].created, seen[record_id].listed)  # type: ignore[call-arg]
-            fetch = self._memory.queued.get(record_id)
-            if fetch is not None and record_id not in self._memory.handed_out:
-                yield self._hand_out(fetch)
-
-    def _sent_of(self, record_id: str, seen: Seen) -> Optional[Sent]:
-        """What the destination holds of a listed record once this sync is done; None: gone (a 404)."""
-        answer = self._memory.answers.get(record_id)
-        if answer is not None:
-            return answer.sent
-        if record_id in self._memory.handed_out:
-            return None
-        saved = self._saved.entry(record_id)[0]
-        if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
-            delivered = self._earlier.delivered_as(record_id) or seen.listed
-            return Sent(delivered, saved.detail if saved is not None and saved.listed == delivered else None)
-        if saved is not None and saved.listed is not None and not seen.legacy:
-            return saved
-        return Sent(seen.listed)  # sent by a 0.1.0 attempt, or before fingerprints were kept: the list says
-
-    def _sent_report_ids(self, record_id: str) -> Optional[bytes]:
-        answer = self._memory.answers.get(record_id)
-        if answer is not None:
-            return answer.sent.detail
-        saved = None if record_id in self._memory.handed_out else self._saved.entry(record_id)[0]
-        return saved.detail if saved is not None else None
 
     def _hand_out(self, fetch: Fetch) -> Fetch:
         with self._lock:

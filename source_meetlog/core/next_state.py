@@ -9,7 +9,7 @@ not final apart, as pending, with the oldest of them and how many records the li
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from source_meetlog.core.decision import ListRules
 from source_meetlog.core.list_depth import ListShape
@@ -42,16 +42,16 @@ class Outcomes:
         width, hasher = (8 if self.rules.remembered_detail else 4), self.saved.pending.hasher
         self.sent, self.pending = Table(width=width, hasher=hasher), Table(width=width, hasher=hasher)
 
-    def seen(self, record_id: str, sent: Optional[Sent], final: bool, cursor: Optional[datetime], position: int,
-             on_first_page: bool) -> None:
+    def seen(self, record_id: str, sent: Optional[Sent], seen: Any) -> None:
+        """A listed record (sync_memory.Seen) and what the destination holds of it (None: gone)."""
         answer = self.answers.get(record_id)
         if sent is None:
             return  # handed out and never answered: a 404, the record is gone
-        final = answer.final if answer is not None else final
+        final = answer.final if answer is not None else seen.final
         if not final:
             self.pending.entries[record_id] = sent
-            self.lows.append((answer.cursor if answer else cursor, position))
-        elif self.rules.remembers_all or on_first_page:
+            self.lows.append((answer.cursor if answer else seen.cursor, seen.position))
+        elif self.rules.remembers_all or seen.on_first_page:
             self.sent.entries[record_id] = sent
 
     def not_met(self, keys: Iterable[Key]) -> None:
@@ -95,3 +95,11 @@ def next_cursor(sync: "object", saved_cursor: Optional[str]) -> Optional[str]:
         return saved_cursor  # stay where the last sync settled
     reached, saved = min(newest, read_at), parse_cursor_value(saved_cursor)
     return format_cursor_value(max(reached, saved) if saved is not None else reached)
+
+
+def written(outcome: ListState, rules: ListRules, shape: ListShape) -> dict:
+    """The state as saved. Pending records by id where re-checking each by detail may be cheaper than
+    the pages down to them (and for deletion markers); else by hash."""
+    few = len(outcome.pending.entries) + 1 <= shape.pages_down_to(outcome.pending_low)
+    by_id = rules.reconcile_deletions or (rules.rechecks_pending and few)
+    return outcome.written(rules.cursor_field, rules.reconcile_deletions, by_id)

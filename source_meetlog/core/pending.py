@@ -9,10 +9,12 @@ oldest pending record before the key counts as met. A shared hash costs pages, n
 -> x is fetched; p stays unseen until the list passes the oldest pending record
 """
 
-from typing import Optional, Set
+from datetime import datetime
+from typing import Optional, Set, Tuple
 
 from source_meetlog.core.list_state import Key, Table
 from source_meetlog.core.sent import Sent
+from source_meetlog.core.timestamps import parse_cursor_value
 
 
 class PendingWatch:
@@ -29,10 +31,11 @@ class PendingWatch:
         elif key in self.unseen:
             self.tentative.add(key)
 
-    def passed_the_oldest(self) -> None:
-        """The list is read past the oldest pending record: a key met only tentatively was met."""
-        self.unseen -= self.tentative
-        self.tentative.clear()
+    def read_down_to(self, last: Optional[datetime], pending_low: Optional[Tuple[str, Optional[int]]]) -> None:
+        """Once the list is read past the oldest pending record, a key met only tentatively was met."""
+        if self.tentative and last is not None and pending_low and last < parse_cursor_value(pending_low[0]):
+            self.unseen -= self.tentative
+            self.tentative.clear()
 
     def all_met(self) -> None:
         self.unseen.clear()

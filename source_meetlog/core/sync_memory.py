@@ -3,10 +3,11 @@ the pass over the list it is on, and the facts of the sync. Plain values, used b
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterator, Mapping, Optional, Set
 
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.next_state import Answer
+from source_meetlog.core.resume import EarlierAttempts, bucket_of, sort_key
 from source_meetlog.core.sent import Sent
 
 READING, FINISHED, CLOSED = "reading", "finished", "closed"
@@ -44,20 +45,6 @@ class ListPass:
 
 
 @dataclass
-class SyncMemory:
-    """What this sync saw, handed out and was answered, by record."""
-
-    seen: Dict[str, Seen] = field(default_factory=dict)
-    answers: Dict[str, Answer] = field(default_factory=dict)
-    handed_out: Set[str] = field(default_factory=set)
-    rechecks: Dict[str, Sent] = field(default_factory=dict)  # sent only if the answer differs from this
-    resend: Set[str] = field(default_factory=set)  # delivered by an earlier attempt, changed since: sent whatever
-    queued: Dict[str, Fetch] = field(default_factory=dict)  # a list read whole: handed out once it is all read
-    items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)  # list-only: covered records' items
-    list_fields: FrozenSet[str] = frozenset()
-
-
-@dataclass
 class SyncFacts:
     read_at: datetime
     saved_bytes: int
@@ -70,3 +57,60 @@ class SyncFacts:
     phase: str = READING
     outcome: Optional[ListState] = None
     written: Optional[Mapping[str, Any]] = None
+
+
+@dataclass
+class SyncMemory:
+    """What this sync saw, handed out and was answered, by record."""
+
+    seen: Dict[str, Seen] = field(default_factory=dict)
+    answers: Dict[str, Answer] = field(default_factory=dict)
+    handed_out: Set[str] = field(default_factory=set)
+    rechecks: Dict[str, Sent] = field(default_factory=dict)  # sent only if the answer differs from this
+    resend: Set[str] = field(default_factory=set)  # delivered by an earlier attempt, changed since: sent whatever
+    queued: Dict[str, Fetch] = field(default_factory=dict)  # a list read whole: handed out once it is all read
+    items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)  # list-only: covered records' items
+    list_fields: FrozenSet[str] = frozenset()
+
+    def send_again(self, earlier: EarlierAttempts, hand_out: Callable[[Fetch], Fetch]) -> Iterator[Fetch]:
+        """What earlier attempts delivered in a bucket that changed since: each record again, then the
+        bucket's digest is the list's now (after its last hand-out: a checkpoint says so only once it is sent)."""
+        again = earlier.settle()
+        for bucket in sorted(earlier.differing or ()):
+            for record_id in (i for i in again if bucket_of(i) == bucket and i not in self.handed_out):
+                self.resend.add(record_id)
+                self.rechecks.pop(record_id, None)
+                yield hand_out(Fetch(record_id, listed=self.items.get(record_id)))
+            earlier.resent(bucket)
+
+    def in_sort_order(self, walk: Any, hand_out: Callable[[Fetch], Fetch]) -> Iterator[Fetch]:
+        """A list read whole: its records in sort_key order, so that a checkpoint names a prefix of them."""
+        seen = self.seen
+        for record_id in sorted(seen, key=lambda i: sort_key(i, seen[i].created)):
+            if not seen[record_id].covered:
+                walk.walk(record_id, seen[record_id].created, seen[record_id].listed)
+                fetch = self.queued.get(record_id)
+                if fetch is not None and record_id not in self.handed_out:
+                    yield hand_out(fetch)
+
+    def sent_of(self, record_id: str, seen: Seen, saved: ListState, earlier: EarlierAttempts) -> Optional[Sent]:
+        """What the destination holds of a listed record once this sync is done; None: gone (a 404)."""
+        answer = self.answers.get(record_id)
+        if answer is not None:
+            return answer.sent
+        if record_id in self.handed_out:
+            return None
+        last = saved.entry(record_id)[0]
+        if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
+            delivered = earlier.delivered_as(record_id) or seen.listed
+            return Sent(delivered, last.detail if last is not None and last.listed == delivered else None)
+        if last is not None and last.listed is not None and not seen.legacy:
+            return last
+        return Sent(seen.listed)  # sent by a 0.1.0 attempt, or before fingerprints were kept: the list says
+
+    def report_ids_sent(self, record_id: str, saved: ListState) -> Optional[bytes]:
+        answer = self.answers.get(record_id)
+        if answer is not None:
+            return answer.sent.detail
+        last = None if record_id in self.handed_out else saved.entry(record_id)[0]
+        return last.detail if last is not None else None
