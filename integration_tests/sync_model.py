@@ -9,7 +9,7 @@ guarantee (test_sync_guarantee.py, docs/sync-guarantee-draft.md).
 
 A read runs in-process, and its stdout lines are parsed as JSON as the platform parses them (so a
 null the writer dropped is a missing key, not a None). A kill after k records is the read's message
-list cut after its k-th RECORD: the API is read-only, so what the connector printed up to there is
+list cut before its (k+1)-th RECORD: the API is read-only, so what the connector printed up to there is
 the same whether it would have gone on or not. Of a killed attempt the platform commits, per stream,
 the records before that stream's last STATE in the cut, and passes that STATE to the next attempt;
 the records after it are lost with the attempt.
@@ -128,14 +128,15 @@ class Attempt:
         return sum(m.get("type") == "RECORD" for m in self.messages)
 
     def cut_after(self, k: int) -> "Attempt":
-        """What the platform had read when the process died right after its k-th RECORD line."""
+        """What the platform had read when the process died after its k-th RECORD line, as it was about
+        to write the next one: the messages printed between (a checkpoint, say) arrived."""
         seen = 0
         for index, message in enumerate(self.messages):
             if message.get("type") == "RECORD":
-                seen += 1
                 if seen == k:
-                    return Attempt(self.messages[: index + 1], None)
-        return self if k > 0 else Attempt([m for m in self.messages[:1] if m.get("type") != "RECORD"], None)
+                    return Attempt(self.messages[:index], None)
+                seen += 1
+        return self
 
     def committed(self) -> Tuple[Dict[str, List[dict]], Dict[str, dict]]:
         """Per stream, the records a destination commits (those before the stream's last STATE) and that STATE."""
@@ -150,6 +151,20 @@ class Attempt:
                 if index < last_state.get(stream, -1):
                     records.setdefault(stream, []).append(message["record"]["data"])
         return records, {stream: self.messages[index]["state"] for stream, index in last_state.items()}
+
+    def kill_after_checkpoint(self, stream: str, record_id: Optional[str] = None) -> int:
+        """The smallest k whose cut ends with a checkpoint of `stream` taken while its list is read (one
+        holding `progress`), after `record_id`'s record if given: the attempt is killed mid-stream there."""
+        records, sent = 0, record_id is None
+        for message in self.messages:
+            if message.get("type") == "RECORD":
+                records += 1
+                data = message["record"]["data"]
+                sent = sent or (message["record"]["stream"] == stream and data.get("id") == record_id)
+            elif message.get("type") == "STATE" and sent and message["state"]["stream"]["stream_descriptor"]["name"] == stream \
+                    and '"progress"' in json.dumps(message["state"]):
+                return records
+        raise AssertionError(f"no checkpoint of {stream} while its list is read (after {record_id}): no kill lands there")
 
     def all_records(self) -> Dict[str, List[dict]]:
         found: Dict[str, List[dict]] = {}
@@ -285,10 +300,11 @@ class Account:
 
     # ---------------------------------------------------------------- syncs
 
-    def sync(self, settings: Settings, kills: Sequence[int] = (),
+    def sync(self, settings: Settings, kills: Sequence[object] = (),
              between_attempts: Sequence[Callable[[], None]] = (),
              while_paged: Optional[Tuple[int, Callable[[], None]]] = None) -> List[Attempt]:
-        """One sync: an attempt per kill (each cut after its k-th record) and a last one that runs to its end.
+        """One sync: an attempt per kill (each cut after its k-th record; a kill may also be a function of
+        the whole attempt that returns k) and a last one that runs to its end.
         `between_attempts[i]` runs after attempt i is killed; `while_paged` = (n, change) runs the change
         when the n-th request of the first attempt reaches the server."""
         config = settings.config(self.server)
@@ -307,7 +323,8 @@ class Account:
                 self.server.on_request = None
             self._assert_well_behaved(attempt, expected_bad if number == 0 else set())
             if number < len(kills):
-                attempt = attempt.cut_after(kills[number])
+                kill = kills[number]
+                attempt = attempt.cut_after(kill(attempt) if callable(kill) else kill)
             attempts.append(attempt)
             records, new_states = attempt.committed()
             if number == len(kills):  # the last attempt ran to its end: everything it printed counts
