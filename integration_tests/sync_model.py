@@ -152,9 +152,9 @@ class Attempt:
                     records.setdefault(stream, []).append(message["record"]["data"])
         return records, {stream: self.messages[index]["state"] for stream, index in last_state.items()}
 
-    def kill_after_checkpoint(self, stream: str, record_id: Optional[str] = None) -> int:
-        """The smallest k whose cut ends with a checkpoint of `stream` taken while its list is read (one
-        holding `progress`), after `record_id`'s record if given: the attempt is killed mid-stream there."""
+    def kill_after_checkpoint(self, stream: str, record_id: Optional[str] = None, nth: int = 1) -> int:
+        """The smallest k whose cut ends with the `nth` checkpoint of `stream` taken while its list is read
+        (one holding `progress`), after `record_id`'s record if given: the attempt is killed mid-stream there."""
         records, sent = 0, record_id is None
         for message in self.messages:
             if message.get("type") == "RECORD":
@@ -163,7 +163,9 @@ class Attempt:
                 sent = sent or (message["record"]["stream"] == stream and data.get("id") == record_id)
             elif message.get("type") == "STATE" and sent and message["state"]["stream"]["stream_descriptor"]["name"] == stream \
                     and '"progress"' in json.dumps(message["state"]):
-                return records
+                nth -= 1
+                if nth == 0:
+                    return records
         raise AssertionError(f"no checkpoint of {stream} while its list is read (after {record_id}): no kill lands there")
 
     def all_records(self) -> Dict[str, List[dict]]:

@@ -71,21 +71,21 @@ def test_given_a_transcript_sent_by_a_killed_attempt_when_it_is_renamed_before_t
 def test_given_a_first_sync_killed_mid_reports_when_the_reports_list_comes_back_in_another_order_then_every_report_arrives(
     monkeypatch, settings
 ):
-    """Issue #23's second case, small: the first sync is killed after a checkpoint of the reports
-    stream; the API then serves the reports in another order; the resumed attempt skips what the new
-    order puts before its markers, and records those reports as sent though no attempt fetched them."""
+    """Issue #23's second case, small: the first sync is killed after the second checkpoint of the
+    reports stream (its markers name the last reports handed out); the API then serves the reports in
+    another order; the resumed attempt skips what the new order puts before those markers, and
+    records those reports as sent though no attempt fetched them (2 of 11 here)."""
     cache_manifest_building(monkeypatch)
     server = MeetlogServer(small_account(seed=0, transcripts=12), requests_per_window=None, max_page_size=3).start()
     try:
         account = Account(server)
         settings = Settings(keys=(server.add_key(),))
 
-        account.sync(settings, kills=[lambda attempt: attempt.kill_after_checkpoint("reports")],
-                     between_attempts=[lambda: server.dataset.serve_unordered_lists_shuffled(order_seed=7)])
+        account.sync(settings, kills=[lambda attempt: attempt.kill_after_checkpoint("reports", nth=2)],
+                     between_attempts=[lambda: server.dataset.serve_unordered_lists_shuffled(order_seed=0)])
         account.sync(settings)
 
-        missing = set(server.dataset.details("reports") and [r["id"] for r in server.dataset.list_items("reports")]) - set(
-            account.destination.tables["reports"])
+        missing = {r["id"] for r in server.dataset.list_items("reports")} - set(account.destination.tables["reports"])
         assert missing == set(), f"{len(missing)} reports never reached the destination"
         assert_destination_is_as_served(account, settings)
     finally:
