@@ -11,6 +11,7 @@ Checks run in this order, each answering with the documented error:
   6. an unknown export path            -> 404
   7. the scope                         -> 403 "Missing scope export:<resource>"
   8. bad page / page_size              -> 400 BAD_REQUEST; page_size above 100 is clamped to 100
+     (or to a test's max_page_size, so that a small account still pages)
   9. a detail owned by another account -> 404, the same body as a missing one
 """
 
@@ -33,8 +34,9 @@ MAX_PAGE_SIZE = 100
 
 class ExportApi:
     def __init__(self, dataset: Dataset, keys: KeyRing, limiter: SlidingWindowLimiter,
-                 retry_after_format: str, wall_clock: Callable[[], float]):
+                 retry_after_format: str, wall_clock: Callable[[], float], max_page_size: int | None = None):
         self.dataset = dataset
+        self.max_page_size = max_page_size  # a test-only cap below the API's 100, so that small accounts still page
         self.keys = keys
         self.limiter = limiter
         self.retry_after_format = retry_after_format
@@ -82,7 +84,7 @@ class ExportApi:
 
     def _list(self, resource: str, query: dict[str, str], account: str) -> Response:
         page = _positive_int(query, "page", 1)
-        page_size = min(_positive_int(query, "page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+        page_size = min(_positive_int(query, "page_size", DEFAULT_PAGE_SIZE), self.max_page_size or MAX_PAGE_SIZE)
         items, total = self.dataset.page(resource, account, page, page_size)
         meta = {"page": page, "page_size": page_size, "total": total, "total_pages": -(-total // page_size)}
         return json_response({"items": items, "meta": meta})

@@ -31,6 +31,8 @@ class Dataset(DatasetMutations):
         self._latest_time = ""
         self._added = 0
         self.reports_order = reports_order
+        self._projects_shuffled = False
+        self._order_seed = seed  # what a shuffled order is drawn from
 
     # ---- orders -------------------------------------------------------------------------
 
@@ -47,16 +49,23 @@ class Dataset(DatasetMutations):
             self._reports_order = order
             self._sorted.clear()
 
+    def serve_unordered_lists_shuffled(self, order_seed: int) -> None:
+        """Reports and projects, whose order the doc does not promise, in an order drawn from
+        `order_seed`: each new seed is another order, as an API may serve after a restart."""
+        with self._lock:
+            self._reports_order, self._projects_shuffled, self._order_seed = "shuffled", True, order_seed
+            self._sorted.clear()
+
     def _sort(self, resource: str, records: list) -> list:
         oldest_first = sorted(records, key=lambda r: (r.created_at, r.id))  # ties broken by id
-        if resource == "projects":  # the doc gives no order; oldest first is stable
+        if resource == "projects" and not self._projects_shuffled:  # the doc gives no order; oldest first is stable
             return oldest_first
-        if resource == "transcripts" or self._reports_order == "newest":  # transcripts: documented
+        if resource == "transcripts" or (resource == "reports" and self._reports_order == "newest"):  # transcripts: documented
             return oldest_first[::-1]
-        if self._reports_order == "oldest":
+        if resource == "reports" and self._reports_order == "oldest":
             return oldest_first
         # Shuffled, yet the same on every request: paging must still see one order.
-        return sorted(records, key=lambda r: hashlib.sha256(f"{self.seed}:{r.id}".encode()).digest())
+        return sorted(records, key=lambda r: hashlib.sha256(f"{self._order_seed}:{r.id}".encode()).digest())
 
     def _ordered(self, resource: str, account: str) -> list:
         key = (resource, account)

@@ -48,6 +48,8 @@ class MeetlogServer:
 
     `clock` drives the rate limiter and request timestamps; `wall_clock` dates Retry-After HTTP-dates.
     `reports_order` ("newest" | "oldest" | "shuffled"), when given, is set on the data set.
+    `max_page_size`, test-only, clamps every list page below the API's 100 (meta shows the clamped
+    size), so that an account of a dozen records is still read over several pages.
     `on_request`, if set, is called with an IncomingRequest before each answer; it may mutate the
     data or revoke keys, and its effect applies to that very request.
     """
@@ -65,6 +67,7 @@ class MeetlogServer:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         fault_seed: int = 0,
+        max_page_size: int | None = None,
         verbose: bool = False,
     ):
         if retry_after_format not in RETRY_AFTER_FORMATS:
@@ -79,7 +82,7 @@ class MeetlogServer:
         self.faults = FaultPlan(seed=fault_seed)
         self.requests = RequestLog(clock)
         self.on_request: Callable[[IncomingRequest], None] | None = None
-        self.api = ExportApi(self.dataset, self.keys, self.limiter, retry_after_format, wall_clock)
+        self.api = ExportApi(self.dataset, self.keys, self.limiter, retry_after_format, wall_clock, max_page_size)
         self._httpd: _HttpServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
