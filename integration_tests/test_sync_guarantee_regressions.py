@@ -35,7 +35,6 @@ def assert_destination_is_as_served(account: Account, settings: Settings) -> Non
     assert found == [], "the destination differs from the API:\n  " + "\n  ".join(found)
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: a record handed out by an interrupted attempt is remembered as the list shows it at the resume")
 def test_given_a_transcript_sent_processing_by_a_killed_attempt_when_it_completes_before_the_resume_then_the_next_sync_sends_it_completed(
     account, settings
 ):
@@ -52,7 +51,6 @@ def test_given_a_transcript_sent_processing_by_a_killed_attempt_when_it_complete
     assert_destination_is_as_served(account, settings)
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: a record handed out by an interrupted attempt is remembered as the list shows it at the resume")
 def test_given_a_transcript_sent_by_a_killed_attempt_when_it_is_renamed_before_the_resume_then_the_next_sync_sends_its_new_title(
     account, settings
 ):
@@ -67,7 +65,6 @@ def test_given_a_transcript_sent_by_a_killed_attempt_when_it_is_renamed_before_t
     assert_destination_is_as_served(account, settings)
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: an unordered list is trusted to keep its order across attempts")
 def test_given_a_first_sync_killed_mid_reports_when_the_reports_list_comes_back_in_another_order_then_every_report_arrives(
     monkeypatch, settings
 ):

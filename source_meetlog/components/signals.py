@@ -157,30 +157,29 @@ class ProgressLog:
         with self._lock:
             self._requests += 1
             _keep_last_minute(self._recent, self._clock())
-        self._log_if_due()
+            self._log_if_due()
 
     def listed(self, stream: str, total: Any) -> None:
         with self._lock:
             progress = self._streams.setdefault(stream, StreamProgress())
             progress.total = total if isinstance(total, int) and progress.total is None else progress.total
-        self._log_if_due()
+            self._log_if_due()
 
     def record_done(self, stream: str) -> None:
         with self._lock:
             progress = self._streams.setdefault(stream, StreamProgress())
             progress.done += 1
             _keep_last_minute(progress.recent, self._clock())
-        self._log_if_due()
+            self._log_if_due()
 
     def _log_if_due(self) -> None:
-        with self._lock:
-            now = self._clock()
-            if now - self._last_logged < self._interval:
-                return
+        """Under the lock, logging included: two threads' lines must not reach the log in swapped order,
+        or the last line would not say the last count."""
+        now = self._clock()
+        if now - self._last_logged >= self._interval:
             self._last_logged = now
-            lines = list(self._lines(now))
-        for line in lines:
-            logger.info(line)
+            for line in self._lines(now):
+                logger.info(line)
 
     def _lines(self, now: float):
         _keep_last_minute(self._recent, now, add=False)
