@@ -96,32 +96,45 @@ def test_given_a_first_sync_killed_mid_reports_when_the_reports_list_comes_back_
 # ------------------------------------------------------------------------------ a real process, killed
 
 
+KILL_POINTS = (5, 6, 7)  # RECORD lines read before the SIGKILL: around the first transcripts checkpoint here
+
+
 @pytest.mark.xfail(strict=True, reason="0.3.0 defect: a record handed out by an interrupted attempt is remembered as the list shows it at the resume")
-@pytest.mark.parametrize("kill_after_records", [4, 6])
 def test_given_the_console_script_killed_by_sigkill_when_transcripts_complete_before_the_resume_then_one_more_sync_leaves_the_destination_as_served(
-    account, settings, tmp_path, kill_after_records
+    monkeypatch, tmp_path
 ):
-    """The same guarantee with `source-meetlog read` as the platform runs it (killed_sync.py): the first
-    sync's process is SIGKILLed once it has printed `kill_after_records` RECORD lines (the lines already
-    in the pipe arrive, a torn one does not), every transcript still processing then completes, and a
-    second process resumes from the last STATE of each stream. One more clean sync must leave the
-    destination as served: the transcripts the killed process sent `processing` arrive completed."""
-    account.server.add_transcript(status="processing", duration_seconds=None)
-    folder = iter(range(10))
+    """The guarantee with `source-meetlog read` as the platform runs it (killed_sync.py), at each of
+    KILL_POINTS: the first sync's process is SIGKILLed once it has printed that many RECORD lines (the
+    lines already in the pipe arrive, a torn one does not), every transcript still processing then
+    completes, and a second process resumes from the last STATE of each stream. One more clean sync
+    must leave the destination as served: the transcripts the killed process sent `processing` arrive
+    completed. (Where the kill lands depends on how fast stdout is read, so several points are tried.)"""
+    cache_manifest_building(monkeypatch)
+    found = {}
+    for kill_after_records in KILL_POINTS:
+        server = MeetlogServer(small_account(seed=0, transcripts=8), requests_per_window=None, max_page_size=3).start()
+        try:
+            account = Account(server)
+            settings = Settings(keys=(server.add_key(),))
+            server.add_transcript(status="processing", duration_seconds=None)
+            runs = iter(range(10))
 
-    def real_process(config, catalog, states, kill):
-        run = killed_sync.read(account.server, config, catalog, tmp_path / str(next(folder)),
-                               state=list(states.values()) or None, kill_after_records=kill)
-        assert run.killed == (kill is not None), run.stderr[-2000:]
-        return Attempt(run.messages, None)
+            def real_process(config, catalog, states, kill):
+                run = killed_sync.read(server, config, catalog, tmp_path / f"{kill_after_records}-{next(runs)}",
+                                       state=list(states.values()) or None, kill_after_records=kill)
+                assert run.killed == (kill is not None), run.stderr[-2000:]
+                return Attempt(run.messages, None)
 
-    def complete_every_processing_transcript():
-        for transcript in account.dataset.list_items("transcripts"):
-            if transcript["status"] == "processing":
-                account.finish_transcript(transcript["id"], "completed")
+            def complete_every_processing_transcript():
+                for transcript in account.dataset.list_items("transcripts"):
+                    if transcript["status"] == "processing":
+                        account.finish_transcript(transcript["id"], "completed")
 
-    account.sync(settings, kills=[kill_after_records], between_attempts=[complete_every_processing_transcript],
-                 reader=real_process)
-    account.sync(settings, reader=real_process)
+            account.sync(settings, kills=[kill_after_records], between_attempts=[complete_every_processing_transcript],
+                         reader=real_process)
+            account.sync(settings, reader=real_process)
+            found[kill_after_records] = account.differences(settings)
+        finally:
+            server.stop()
 
-    assert_destination_is_as_served(account, settings)
+    assert all(differences == [] for differences in found.values()), found
