@@ -164,10 +164,10 @@ def read(
         watchdog.start()
         try:
             for raw in process.stdout:
-                line = raw.decode("utf-8")
-                if not line.endswith("\n") and killer.done:
-                    torn = line  # the kill cut this line short
+                if not raw.endswith(b"\n") and killer.done:
+                    torn = raw.decode("utf-8", errors="replace")  # the kill cut this line short, maybe inside a character
                     break
+                line = raw.decode("utf-8")
                 if not line.strip():
                     continue
                 message = json.loads(line)  # anything but a protocol message fails here, naming itself

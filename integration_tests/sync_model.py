@@ -304,11 +304,13 @@ class Account:
 
     def sync(self, settings: Settings, kills: Sequence[object] = (),
              between_attempts: Sequence[Callable[[], None]] = (),
-             while_paged: Optional[Tuple[int, Callable[[], None]]] = None) -> List[Attempt]:
+             while_paged: Optional[Tuple[int, Callable[[], None]]] = None,
+             reader: Optional[Callable[[dict, dict, Dict[str, dict], Optional[int]], Attempt]] = None) -> List[Attempt]:
         """One sync: an attempt per kill (each cut after its k-th record; a kill may also be a function of
         the whole attempt that returns k) and a last one that runs to its end.
         `between_attempts[i]` runs after attempt i is killed; `while_paged` = (n, change) runs the change
-        when the n-th request of the first attempt reaches the server."""
+        when the n-th request of the first attempt reaches the server. `reader(config, catalog, states, kill)`,
+        if given, runs each attempt instead (a real process that it kills after `kill` records itself)."""
         config = settings.config(self.server)
         catalog = settings.catalog(discovered(self.server, settings.keys[0]))
         states = {s: st for s, st in self.states.items() if s in settings.streams() and s in INCREMENTAL_STREAMS}
@@ -318,14 +320,17 @@ class Account:
             hook = None
             if while_paged is not None and number == 0:
                 hook = self._change_on_request(*while_paged)
-            self.server.on_request = hook
-            try:
-                attempt = read_in_process(config, catalog, states)
-            finally:
-                self.server.on_request = None
+            kill = kills[number] if number < len(kills) else None
+            if reader is not None:  # a real process, killed by the reader itself
+                attempt = reader(config, catalog, states, kill)
+            else:
+                self.server.on_request = hook
+                try:
+                    attempt = read_in_process(config, catalog, states)
+                finally:
+                    self.server.on_request = None
             self._assert_well_behaved(attempt, expected_bad if number == 0 else set())
-            if number < len(kills):
-                kill = kills[number]
+            if kill is not None and reader is None:
                 attempt = attempt.cut_after(kill(attempt) if callable(kill) else kill)
             attempts.append(attempt)
             records, new_states = attempt.committed()

@@ -32,7 +32,7 @@ from integration_tests.meetlog_server import MeetlogServer
 from integration_tests.sync_model import INCREMENTAL_STREAMS, Account, Settings, cache_manifest_building, small_account
 
 EXAMPLES = int(os.environ.get("MEETLOG_MODEL_EXAMPLES", "100"))
-STEPS = int(os.environ.get("MEETLOG_MODEL_STEPS", "6"))
+STEPS = int(os.environ.get("MEETLOG_MODEL_STEPS", "5"))
 # Which sequences: the same ones on every run unless a long run asks for new ones.
 DERANDOMIZE = "MEETLOG_MODEL_EXAMPLES" not in os.environ
 # Shrinking replays a failing sequence hundreds of times (minutes): on for a long run, or when asked.
