@@ -540,10 +540,7 @@ class Account:
     def _deletion_excused(self, stream: str, key: str, settings: Settings) -> bool:
         if not settings.reconcile_deletions:
             return True  # documented: without reconcile_deletions, deleted records stay
-        if self.deleted[(stream, key)].lost:
-            return True
-        # documented: a changed start_date sends no marker that sync; they are compared again the next time
-        return self.start_date_changed[stream]
+        return self.deleted[(stream, key)].lost
 
 
 # ------------------------------------------------------------------------------------ hundreds of reads

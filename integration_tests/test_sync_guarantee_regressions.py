@@ -111,7 +111,6 @@ def test_given_a_report_moved_to_an_older_transcript_when_synced_then_that_trans
     assert_destination_is_as_served(account, settings)
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: a state without its list state is taken as readable, without a log line")
 def test_given_a_saved_state_without_its_list_state_when_synced_then_the_stream_restarts_with_a_log_line(account, settings):
     """Found by the model: a state cut short (its `parent_state` gone) must restart the stream with
     the log line an unreadable state gets, and the sync must still leave the destination as served."""
@@ -130,7 +129,6 @@ def test_given_a_saved_state_without_its_list_state_when_synced_then_the_stream_
 KILL_POINTS = (5, 6, 7)  # RECORD lines read before the SIGKILL: around the first transcripts checkpoint here
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: a record handed out by an interrupted attempt is remembered as the list shows it at the resume")
 def test_given_the_console_script_killed_by_sigkill_when_transcripts_complete_before_the_resume_then_one_more_sync_leaves_the_destination_as_served(
     monkeypatch, tmp_path
 ):

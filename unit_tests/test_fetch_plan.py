@@ -468,3 +468,29 @@ def test_given_reconcile_deletions_turned_on_then_the_first_sync_takes_the_list_
     assert (second.pages_read, second.fetched, second.plan.deleted()) == (3, [], [])
     assert Table.decoded(second.state()["sent"]).by_id and len(sent_ids(second.state(), ids="")) == 0
     assert len(Table.decoded(second.state()["sent"]).entries) == 250, "from now on, every id is remembered"
+
+
+# ------------------------------------------------------------------ start_date changed
+
+
+def test_given_start_date_moved_back_then_the_records_it_now_covers_are_fetched_though_the_cursor_is_past_them():
+    """Found by the model test (issue #23): the cursor alone would never reach back for them."""
+    narrow = ListRules(cursor_field="created_at", status_field="status", newest_first=True, start_date=at(2))
+    pages = [[item("a", 4), item("b", 3)], [item("c", 1.5), item("d", 0.5)]]
+    first = Reading(plan_for(narrow), pages)
+    assert first.fetched == ["a", "b"]
+
+    wide = ListRules(cursor_field="created_at", status_field="status", newest_first=True, start_date=at(1))
+    second = Reading(plan_for(wide, first.state(), cursor_hours=4), pages)
+
+    assert second.fetched == ["c"], "c is covered now; d is still before start_date"
+
+
+def test_given_reconcile_deletions_and_start_date_changed_then_markers_still_name_only_the_records_gone():
+    rules = ListRules(cursor_field="created_at", status_field="status", reconcile_deletions=True, start_date=at(0))
+    first = Reading(plan_for(rules), [[item("a", 3), item("b", 2), item("gone", 1)]])
+    narrower = ListRules(cursor_field="created_at", status_field="status", reconcile_deletions=True, start_date=at(2.5))
+
+    second = Reading(plan_for(narrower, first.state(), cursor_hours=3), [[item("a", 3), item("b", 2)]])
+
+    assert second.plan.deleted() == ["gone"], "b is listed, before start_date now: its row stays, no marker"

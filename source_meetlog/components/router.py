@@ -92,8 +92,6 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         if self._plan.restarts:
             logger.info(f"'{name}' was read from its list pages alone until now, and a column only its details hold is "
                         "selected now: every record is read again with its detail, one request each.")
-        if saved.start_date != rules.start_date and rules.reconcile_deletions and saved.sent is not None:
-            logger.info(f"start_date changed since the last sync of '{name}': deletions are reconciled from the next sync.")
         return self._plan
 
     def _read_list(self, plan: FetchPlan, partition: Any, parent_config: ParentStreamConfig) -> Iterable[Fetch]:

@@ -20,6 +20,7 @@ class RestartOnUnreadableState(StateMigration):
     {"created_at": "2026-05-08T09:14:22Z"}                            -> kept (a legacy state)
     {"state": {"created_at": …}, "parent_state": {"transcripts_list": {"created_at": …}}} -> kept
     {"created_at": "yesterday"}, {"state": 12}, {"cursor": "…"}       -> {} and a warning
+    {"state": {"created_at": …}}  (its parent_state cut away)          -> {} and a warning
 
     Starting over costs requests, never records: a full re-read, deduplicated by id downstream.
     Guessing at a cursor could skip records for good.
@@ -64,8 +65,8 @@ class RestartOnUnreadableState(StateMigration):
         if set(state) == {self._cursor_field}:  # the legacy, single-cursor shape
             return parse_cursor_value(state[self._cursor_field]) is not None
         own, parents = state.get("state"), state.get("parent_state", {})
-        if own is None and not parents:
-            return False
+        if not parents:
+            return False  # every state this connector writes holds its list's: one cut short would re-read blind
         # A list state may hold no cursor (an empty list's); one it holds must read as a date-time.
         holders = ([own] if own is not None else []) + list(parents.values() if isinstance(parents, Mapping) else [None])
         cursor = self._cursor_field

@@ -7,7 +7,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import FrozenSet, Optional
+from typing import FrozenSet, Optional, Tuple
 
 from source_meetlog.core.sent import FINAL_STATUSES, Sent
 
@@ -47,11 +47,20 @@ class ChangeRule:
     resume_after: Optional[datetime]  # where the last sync settled, less the lookback window
     inclusive: bool  # a first sync starts at start_date, which is inclusive
     knows_all: bool  # the saved state names every record sent: one never sent is new
+    # start_date moved back since the last sync: (the new one, None for none; the old one). Records
+    # between the two were never synced, though the cursor is past them.
+    widened: Optional[Tuple[Optional[datetime], datetime]] = None
 
     def may_be_new(self, cursor_value: Optional[datetime]) -> bool:
         if self.resume_after is None or cursor_value is None:
             return True
+        if self.widened and (self.widened[0] is None or self.widened[0] <= cursor_value) and cursor_value < self.widened[1]:
+            return True
         return cursor_value >= self.resume_after if self.inclusive else cursor_value > self.resume_after
+
+    def new_below(self, cursor_value: datetime) -> bool:
+        """The newest-first list: whether records older than this one may still be new."""
+        return self.may_be_new(cursor_value) or bool(self.widened and (self.widened[0] is None or self.widened[0] < cursor_value))
 
     def changed(self, saved: Optional[Sent], was_pending: bool, listed: bytes, final: bool,
                 cursor_value: Optional[datetime]) -> bool:

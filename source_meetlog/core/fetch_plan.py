@@ -51,7 +51,9 @@ class FetchPlan:
                            parse_cursor_value(rules.start_date))
         # (The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.)
         knows_all = rules.remembers_all and self._saved.sent is not None and (not rules.newest_first or self._saved.sent.by_id)
-        self._change = ChangeRule(None if restarts else resume_after, inclusive, knows_all)
+        old_start = parse_cursor_value(self._saved.start_date)
+        widened = (self._sync.start, old_start) if old_start and (not self._sync.start or self._sync.start < old_start) else None
+        self._change = ChangeRule(None if restarts else resume_after, inclusive, knows_all, widened)
         self._earlier = EarlierAttempts(self._saved.progress)
         self._walk = NewestFirstWalk(self._sync.read_at) if rules.newest_first else PrefixWalk()
         self._shape, self._walked, self._memory = ListShape(), ListPass(), SyncMemory()
@@ -94,6 +96,8 @@ class FetchPlan:
         rules = self._rules
         created = cursor_value if rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._sync.start and created and created < self._sync.start):
+            if record_id is not None and rules.reconcile_deletions:
+                self._memory.before_start.add(record_id)  # listed, so not gone
             return ()  # created before start_date: never synced (one without created_at is kept)
         listed = fingerprint(item)
         saved, was_pending = self._saved.entry(record_id)
@@ -131,7 +135,7 @@ class FetchPlan:
         self._pending.read_down_to(last, self._saved.pending_low)
         return wants_next_page(
             read_whole=self._rules.remembers_all, in_order=self._sync.in_order,
-            may_be_new=last is None or self._change.may_be_new(last), unseen=len(self._pending.unseen),
+            may_be_new=last is None or self._change.new_below(last), unseen=len(self._pending.unseen),
             rechecks_by_detail=self._rechecks_by_detail,
             pages_left=self._shape.pages_down_to(self._saved.pending_low) - self._walked.pages,
             unsettled=self._earlier.lowest_unsettled() is not None)
@@ -163,10 +167,10 @@ class FetchPlan:
         self._expect(FINISHED, CLOSED)
         saved = self._saved
         if not self._rules.reconcile_deletions or self._sync.unreliable or not self._walked.to_the_end \
-                or saved.sent is None or saved.start_date != self._rules.start_date or not saved.sent.by_id:
+                or saved.sent is None or not saved.sent.by_id:
             return []
         named = set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())
-        return sorted(named.difference(self._memory.seen))
+        return sorted(named.difference(self._memory.seen, self._memory.before_start))
 
     def close(self) -> None:
         """Every fetch is handed out. The state asked for from now on is the sync's outcome: the CDK asks
