@@ -91,7 +91,6 @@ def test_given_a_first_sync_killed_mid_reports_when_the_reports_list_comes_back_
 
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defect: a report moved to an older transcript is not caught for that transcript's report_ids")
 def test_given_a_report_moved_to_an_older_transcript_when_synced_then_that_transcript_arrives_with_the_report_in_its_report_ids(
     account, settings
 ):

@@ -2,7 +2,7 @@
 reports change, at one request per transcript whose reports changed."""
 
 from datetime import datetime, timedelta
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from source_meetlog.core.fetch_plan import FetchPlan, ListRules
 from source_meetlog.core.links import ReportSets
@@ -29,11 +29,13 @@ def listed(detail: dict) -> dict:
     return {k: v for k, v in detail.items() if k != "report_ids"}
 
 
-def reports(by_transcript: Dict[str, List[str]], hours: float = 1, complete: bool = True) -> ReportSets:
+def reports(by_transcript: Dict[str, List[str]], hours: float = 1, complete: bool = True,
+            made: Optional[Dict[str, float]] = None) -> ReportSets:
+    """`hours`: when each report was made, unless `made` names its own hour."""
     sets = ReportSets()
     for transcript_id, report_ids in by_transcript.items():
         for report_id in report_ids:
-            sets.add(report_id, transcript_id, at(hours))
+            sets.add(report_id, transcript_id, at((made or {}).get(report_id, hours)))
     sets.complete = complete
     return sets
 
@@ -69,7 +71,7 @@ def test_given_a_report_made_for_a_transcript_sent_before_then_that_transcript_i
     assert first_fetched == ["t1", "t2"]
 
     fetched, relinked, _ = sync(state, [transcript("t1", 1, ["r1"]), transcript("t2", 0, ["r2"])],
-                                reports({"t1": ["r1"], "t2": ["r2"]}, hours=2), cursor_hours=1)
+                                reports({"t1": ["r1"], "t2": ["r2"]}, hours=2, made={"r1": 1}), cursor_hours=1)
 
     assert (fetched, relinked) == ([], ["t2"])
 
@@ -147,3 +149,17 @@ def test_given_a_0_2_0_state_whose_report_ids_were_not_remembered_then_nothing_i
     assert relinked == []
     assert sync(state, [dict(transcript("t1", 1, ["r1"]), status="processing")], reports({"t1": ["r1", "r2"]}, hours=2),
                 cursor_hours=1)[1] == ["t1"], "from then on, changes are seen"
+
+
+def test_given_a_report_moved_to_a_transcript_the_state_does_not_remember_then_that_transcript_is_sent_again():
+    """Found by the model test (issue #23): t9 is below the newest page (its report_ids not remembered),
+    and r1, made before the last sync, moves to it: the links' digest differs in t9's bucket."""
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, remembered_detail="report_ids",
+                      detail_fields=frozenset({"report_ids", "text"}))  # reconcile_deletions off: t9 is not remembered
+    older = [transcript(f"t{n}", -n, []) for n in range(1, 10)]
+    _, _, state = sync({}, [transcript("t0", 1, ["r1"])], reports({"t0": ["r1"]}, hours=0.5), rules=rules, older=older)
+
+    _, relinked, _ = sync(state, [transcript("t0", 1, [])], reports({"t9": ["r1"]}, hours=0.5), cursor_hours=1,
+                          rules=rules, older=older)
+
+    assert "t9" in relinked and "t0" in relinked

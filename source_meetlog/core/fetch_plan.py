@@ -47,7 +47,7 @@ class FetchPlan:
         restarts = saved.list_only and not rules.list_only
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
-        self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until,
+        self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until, self._saved.links,
                            parse_cursor_value(rules.start_date))
         # (The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.)
         knows_all = rules.remembers_all and self._saved.sent is not None and (not rules.newest_first or self._saved.sent.by_id)
@@ -157,9 +157,11 @@ class FetchPlan:
         """Transcripts whose report_ids changed: a report added or deleted (core/links.py)."""
         self._expect(FINISHED)
         until = parse_cursor_value(self._sync.reports_until)
-        changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until)
-        if reports.newest is not None and not self._sync.unreliable:
-            self._sync.reports_until = format_cursor_value(max(reports.newest, until or reports.newest))
+        changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until,
+                           self._saved.links)
+        if reports.newest is not None and reports.complete and not self._sync.unreliable:
+            newest = max(reports.newest, until or reports.newest)
+            self._sync.reports_until, self._sync.links = format_cursor_value(newest), reports.link_digest(newest)
         return [self._hand_out(Fetch(t)) for t in sorted(changed - self._memory.handed_out)]
 
     def deleted(self) -> List[str]:
@@ -216,7 +218,7 @@ class FetchPlan:
                 outcomes.seen(record_id, self._memory.sent_of(record_id, seen, self._saved, self._earlier), seen)
             outcomes.not_met(self._pending.unseen)
             self._sync.outcome = next_state(outcomes, self._sync.unreliable, next_cursor(self._sync, self._saved.cursor),
-                                             self._sync.reports_until)
+                                             (self._sync.reports_until, self._sync.links))
         return self._sync.outcome
 
     def checkpoint_is_due(self) -> bool:

@@ -5,16 +5,36 @@ do. So the transcripts stream reads the reports list too (the same answers the r
 shared: no extra request) and sends again each transcript whose reports differ from what it sent
 (`relinked`, asked by FetchPlan.relinks), in the same sync, whichever stream Airbyte reads first.
 
+A report added since the last sync is caught by its created_at. One that existed then and moved to
+another transcript, or was deleted, is caught by comparing `link_digest`s: per bucket of transcript
+ids, a sum of 64-bit marks of (report id, transcript id) over the reports the last sync took in. The
+transcripts of a bucket whose sums differ are sent again: a move costs about 1/64 of the transcripts
+with reports, and no record is left with stale report_ids (but for a transcript whose last report
+went: no report names it, so only a remembered report_ids or reconcile_deletions catches that).
+
 <- reports list [{id: r1, transcription_id: t1, created_at: 10:00}, {id: r2, transcription_id: t1, …}]
 -> by_transcript {"t1": ["r1", "r2"]}; newest_of("t1") the newest of their created_at
 """
 
+import hashlib
 from datetime import datetime
-from typing import Callable, Dict, Iterable, List, Optional, Set
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from source_meetlog.core.sent import fingerprint
 
 NO_REPORTS = fingerprint([])
+LINK_BUCKETS = 64
+LINK_MARK_BYTES = 6  # 48 bits a bucket: 384 bytes in the state
+LinkDigest = Tuple[int, ...]
+
+
+def _bucket(transcript_id: str) -> int:
+    return hashlib.blake2b(transcript_id.encode(), digest_size=2, person=b"meetlog-link").digest()[0] % LINK_BUCKETS
+
+
+def _mark(report_id: str, transcript_id: str) -> int:
+    text = f"{report_id}\0{transcript_id}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=LINK_MARK_BYTES, person=b"meetlog-mark").digest(), "big")
 
 
 class ReportSets:
@@ -23,9 +43,11 @@ class ReportSets:
         self._newest: Dict[str, datetime] = {}
         self.newest: Optional[datetime] = None
         self.complete = False  # the whole list was read, unchanged while paged: a missing report is gone
+        self._links: List[Tuple[str, str, Optional[datetime]]] = []
 
     def add(self, report_id: str, transcript_id: str, created_at: Optional[datetime]) -> None:
         self.by_transcript.setdefault(transcript_id, []).append(report_id)
+        self._links.append((report_id, transcript_id, created_at))
         if created_at is not None:
             self._newest[transcript_id] = max(created_at, self._newest.get(transcript_id, created_at))
             self.newest = max(created_at, self.newest or created_at)
@@ -33,9 +55,18 @@ class ReportSets:
     def newest_of(self, transcript_id: str) -> datetime:
         return self._newest.get(transcript_id, datetime.min)
 
+    def link_digest(self, until: datetime) -> LinkDigest:
+        """The digest of the links of the reports created up to `until`."""
+        sums = [0] * LINK_BUCKETS
+        for report_id, transcript_id, created_at in self._links:
+            if created_at is not None and created_at <= until:
+                bucket = _bucket(transcript_id)
+                sums[bucket] = (sums[bucket] + _mark(report_id, transcript_id)) % (1 << 8 * LINK_MARK_BYTES)
+        return tuple(sums)
+
 
 def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[bytes]], seen: Iterable[str],
-             reports_until: Optional[datetime]) -> Set[str]:
+             reports_until: Optional[datetime], links_then: Optional[LinkDigest] = None) -> Set[str]:
     """Transcripts whose report_ids changed: a report added since `reports_until`, or, where the
     report_ids sent are known (`sent_report_ids`) and the reports list was read whole, one added or deleted.
 
@@ -50,6 +81,10 @@ def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[byte
                 changed.add(transcript_id)
         elif reports_until is not None and reports.newest_of(transcript_id) > reports_until:
             changed.add(transcript_id)  # a report made since: its transcript was sent without it
+    if reports.complete and reports_until is not None and links_then is not None:
+        now = reports.link_digest(reports_until)
+        moved = {bucket for bucket in range(LINK_BUCKETS) if now[bucket] != links_then[bucket]}
+        changed.update(t for t in reports.by_transcript if _bucket(t) in moved)  # a report moved or went
     if reports.complete:
         for transcript_id in seen:
             sent = sent_report_ids(transcript_id)

@@ -8,6 +8,7 @@ Saved under the stream's `parent_state`, e.g. for transcripts:
         "pending": "h8:…",                            # the same, for records not final when sent
         "pending_low": ["2026-01-02T08:00:00Z", 3840], # newest first: the oldest pending, and how many are older
         "reports_until": "2026-05-08T09:20:00Z",     # transcripts: the newest report their report_ids take in
+        "links": "…",                                 # transcripts: a digest of those reports' links (core/links.py)
         "start_date": null,                           # the start_date the fingerprints were taken under
         "list_only": true,                            # the records were sent from the list pages alone
         "progress": {"ranges": [["…", "…"]], "sums": "…"}  # only while a sync is interrupted (core/resume.py)
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Tuple, Union
 
 from source_meetlog.core import legacy_state
+from source_meetlog.core.links import LINK_BUCKETS, LINK_MARK_BYTES
 from source_meetlog.core.resume import Coverage
 from source_meetlog.core.sent import FINGERPRINT_BYTES, Sent, id_hash
 from source_meetlog.core.timestamps import parse_cursor_value
@@ -100,6 +102,16 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def _read_links(text: Any) -> Optional[Tuple[int, ...]]:
+    try:
+        raw = _unb64(text)
+    except (AttributeError, TypeError, ValueError, UnicodeError):
+        return None
+    size = LINK_MARK_BYTES
+    return tuple(int.from_bytes(raw[i:i + size], "big") for i in range(0, len(raw), size)) \
+        if len(raw) == size * LINK_BUCKETS else None
+
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -110,6 +122,7 @@ class ListState:
     pending: Table = field(default_factory=Table)
     pending_low: Optional[Tuple[str, Optional[int]]] = None
     reports_until: Optional[str] = None
+    links: Optional[Tuple[int, ...]] = None
     start_date: Optional[str] = None
     list_only: bool = False
     progress: Optional[Coverage] = None
@@ -131,6 +144,7 @@ class ListState:
             pending_low=(low[0], low[1] if isinstance(low[1], int) else None)
             if isinstance(low, list) and len(low) == 2 and parse_cursor_value(low[0]) else None,
             reports_until=saved.get("reports_until") if parse_cursor_value(saved.get("reports_until")) else None,
+            links=_read_links(saved.get("links")),
             start_date=saved.get("start_date", saved.get("synced_ids_start_date")),
             list_only=saved.get("list_only") is True,
             progress=Coverage.read(saved.get(PROGRESS_KEY)),
@@ -155,5 +169,6 @@ class ListState:
             "pending": self.pending.encoded(pending_by_id) if self.pending.entries else None,
             "pending_low": list(self.pending_low) if self.pending_low else None,
             "reports_until": self.reports_until, "start_date": self.start_date, "list_only": self.list_only or None,
+            "links": _b64(b"".join(s.to_bytes(LINK_MARK_BYTES, "big") for s in self.links)) if self.links else None,
         }
         return {key: value for key, value in state.items() if value is not None}

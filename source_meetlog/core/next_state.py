@@ -79,13 +79,15 @@ class Outcomes:
         return format_cursor_value(cursor), older
 
 
-def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str], reports_until: Optional[str]) -> ListState:
+def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str],
+               report_links: Tuple[Optional[str], Optional[Tuple[int, ...]]]) -> ListState:
     saved, rules = outcomes.saved, outcomes.rules
     if unreliable and saved.sent is not None and rules.remembers_all:
         for key, value in saved.sent.entries.items():  # some records may not have been seen
             outcomes.sent.entries.setdefault(key, value)
     return ListState(cursor=cursor, sent=outcomes.sent, pending=outcomes.pending, pending_low=outcomes.pending_low(),
-                     reports_until=reports_until, start_date=rules.start_date, list_only=rules.list_only)
+                     reports_until=report_links[0], links=report_links[1], start_date=rules.start_date,
+                     list_only=rules.list_only)
 
 
 def next_cursor(sync: "object", saved_cursor: Optional[str]) -> Optional[str]:

@@ -3,7 +3,7 @@ the pass over the list it is on, and the facts of the sync. Plain values, used b
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, FrozenSet, Iterator, Mapping, Optional, Set
+from typing import Any, Callable, Dict, FrozenSet, Iterator, Mapping, Optional, Set, Tuple
 
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.next_state import Answer
@@ -50,6 +50,7 @@ class SyncFacts:
     saved_bytes: int
     restarts: bool
     reports_until: Optional[str]
+    links: Optional[Tuple[int, ...]]
     start: Optional[datetime]
     newest: Optional[datetime] = None
     in_order: bool = True
