@@ -253,8 +253,9 @@ class Excuse:
     kind "older edit": a final transcript renamed; the next syncs compare only the transcripts their
     state remembers (newest page, pending) unless reconcile_deletions is on, and then only those it
     named by id. `lost` once a sync ran with the state not remembering it: no later sync sees it.
-    kind "report removed": a report deleted from (or moved off) a transcript: the same rule for its
-    report_ids ("a report deleted from an older transcript is caught only with reconcile_deletions").
+    kind "report removed": the last report of a transcript deleted or moved off: the same rule for its
+    report_ids ("an older transcript whose last report was deleted or moved away is caught only with
+    reconcile_deletions").
     kind "project members": a member transcript changed, which moves neither the project's
     updated_at nor its list fields: stale in `projects.transcripts` while project_transcripts is not
     selected (the docs' first limitation); a sync with project_transcripts selected must catch it.
@@ -436,7 +437,12 @@ class Account:
                 self._deleted("reports", report_id)
 
     def _report_removed_from(self, transcript_id: str) -> None:
-        self._excuse("transcripts", transcript_id, "report removed", "report_ids", lost=not self.names_ids["transcripts"])
+        """Only a transcript left with no report may keep stale report_ids: no report names it, so only a
+        state that remembers its report_ids sees the change (a report still naming it is caught by the
+        links' digest, core/links.py)."""
+        detail = self.dataset.transcript_detail(transcript_id)
+        if detail is not None and not detail["report_ids"]:
+            self._excuse("transcripts", transcript_id, "report removed", "report_ids", lost=not self.names_ids["transcripts"])
 
     def delete_report(self, report_id: str) -> None:
         with self._lock:

@@ -224,7 +224,6 @@ SyncGuarantee.TestCase.settings = settings(
 )
 
 
-@pytest.mark.xfail(strict=True, reason="0.3.0 defects (issue #23): see test_sync_guarantee_regressions.py")
 def test_given_any_sequence_of_syncs_kills_and_changes_when_synced_once_more_then_the_destination_is_what_the_guarantee_says(
     monkeypatch,
 ):

@@ -2,7 +2,7 @@
 out as a plain test of the behaviour it broke. Each ends as the model does: one more clean sync,
 after which the Append + Deduped destination must be what docs/sync-guarantee-draft.md says.
 
-Marked xfail (strict) while the code is 0.3.0's: each mark goes with the fix of its defect.
+Each failed on 0.3.0 (xfail strict there) and passes since the fix of its defect.
 """
 
 from typing import Iterator

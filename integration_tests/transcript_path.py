@@ -12,13 +12,13 @@ config, the key pool, the manifest) count too: they are on the way.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
+import os
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import List, Tuple
+from typing import Iterator, List, Tuple
 
 from airbyte_cdk.models import ConfiguredAirbyteCatalogSerializer, SyncMode
 from airbyte_cdk.test.catalog_builder import CatalogBuilder
@@ -28,6 +28,21 @@ from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from source_meetlog.run import run
 
 PACKAGE = Path(__file__).resolve().parent.parent / "source_meetlog"
+
+
+@contextlib.contextmanager
+def _stdout_into(path: Path) -> Iterator[None]:
+    """File descriptor 1 into `path`: the CDK prints through a stdout it may hold from before."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(path, "wb") as target:
+        os.dup2(target.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def transcript_path() -> List[Tuple[str, str]]:
@@ -51,7 +66,6 @@ def transcript_path() -> List[Tuple[str, str]]:
                 seen.append(where)
 
     catalog = CatalogBuilder().with_stream("transcripts", SyncMode.incremental).build()
-    stdout = io.StringIO()
     with MeetlogServer(dataset=build_dataset(transcripts=1, reports_per_transcript=0, projects=0),
                        requests_per_window=None) as server, tempfile.TemporaryDirectory() as folder:
         files = {"config": config_for(server, server.add_key()),
@@ -61,13 +75,15 @@ def transcript_path() -> List[Tuple[str, str]]:
         threading.setprofile(profile)
         sys.setprofile(profile)
         try:
-            with contextlib.redirect_stdout(stdout):
+            with _stdout_into(Path(folder) / "stdout"):
                 run(["read", "--config", f"{folder}/config.json", "--catalog", f"{folder}/catalog.json"])
         finally:
             sys.setprofile(None)
             threading.setprofile(None)
-    lines = [json.loads(line) for line in stdout.getvalue().splitlines() if line.startswith("{")]
-    assert [m["record"]["stream"] for m in lines if m["type"] == "RECORD"] == ["transcripts"], "one transcript"
+        printed = (Path(folder) / "stdout").read_text()
+    lines = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
+    records = [m["record"]["stream"] for m in lines if m["type"] == "RECORD"]
+    assert records == ["transcripts"], f"one transcript, not {records} ({len(lines)} lines)"
     return seen
 
 

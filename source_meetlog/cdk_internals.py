@@ -42,6 +42,17 @@ def _private(owner: Any, attribute: str) -> Any:
         raise CdkInternalMissing(owner, attribute) from None
 
 
+def adapt_read(source: Any, streams: Iterable[Any]) -> None:
+    """Everything a read needs of the CDK that no setting gives, installed at once, once its streams are
+    built and before the first task runs (ConcurrentDeclarativeSource.read calls streams() first). Each
+    adaptation below says why, and which CDK file it depends on."""
+    streams = list(streams)
+    keep_null_fields_in_records()  # a field Meetlog served as null is written as null
+    bound_pending_partitions(source, source.logger)  # one detail partition per record: the CDK must not hold them all
+    checkpoint_as_records_are_sent(streams)
+    bound_partition_cursors(streams)  # memory stays flat with the records
+
+
 # ------------------------------------------------------------------ the incremental streams' checkpoints, partitions and messages
 
 # Detail partitions made ahead of the detail requests: at 60 a minute a key reads one a second, and

@@ -38,9 +38,6 @@ class SourceMeetlog(YamlDeclarativeSource):
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
         self._reading: Tuple[Optional[ConfiguredAirbyteCatalog], Optional[List[AirbyteStateMessage]]] = (catalog, state)
         self._read: Optional[ReadContext] = None
-        cdk_internals.keep_null_fields_in_records()  # a field Meetlog served as null is written as null
-        # One detail partition per record: the CDK must not hold them all.
-        cdk_internals.bound_pending_partitions(self, self.logger)
 
     @property
     def config_error(self) -> Optional[ConfigError]:
@@ -81,8 +78,7 @@ class SourceMeetlog(YamlDeclarativeSource):
                                  status, SharedResponses() if chosen.shares_answers else None, chosen)
         with self._read.bound():
             streams = super().streams(config)
-        cdk_internals.checkpoint_as_records_are_sent(streams)
-        cdk_internals.bound_partition_cursors(streams)  # one detail partition per record: memory must stay flat
+        cdk_internals.adapt_read(self, streams)
         return streams
 
     def read(self, logger: logging.Logger, config: Mapping[str, Any], catalog: ConfiguredAirbyteCatalog,

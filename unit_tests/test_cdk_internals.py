@@ -38,7 +38,9 @@ def require(owner: object, attribute: str, expected_type: type = object) -> obje
 
 @pytest.fixture(scope="module")
 def source():
-    return SourceMeetlog(config=CONFIG)
+    built = SourceMeetlog(config=CONFIG)
+    built.streams(CONFIG)  # what a read does first: cdk_internals.adapt_read installs its adaptations then
+    return built
 
 
 @pytest.fixture(scope="module")
