@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from integration_tests.harness import config_for, minimum_requests
-from integration_tests.killed_sync import Run, fetched_again, latest_records, read
+from integration_tests.killed_sync import Run, fetched_again, latest_records, read, state_after
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.served_records import configured_catalog, differences, record_key, served_records
 
@@ -95,7 +95,7 @@ def main() -> None:
             resumed_details = sum(len(resumed.detail_ids(stream)) for stream in STREAMS)
             second = point if resumed_details > point else resumed_details // 2
             again = sync(f"killed-again-{point}", state=killed.state, kill_after_details=second)
-            finished = sync(f"finished-{point}", state=again.state) if again.killed else None
+            finished = sync(f"finished-{point}", state=state_after(killed, again)) if again.killed else None
             fetched = fetched_again([killed], resumed, STREAMS)
             three = [killed, again] + ([finished] if finished else [])
             spent = [len(run.requests) for run in three]

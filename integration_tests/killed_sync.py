@@ -124,6 +124,15 @@ class _Killer:
         return on_request
 
 
+
+def state_after(*runs: Run) -> List[dict]:
+    """What the platform passes to the next attempt: each stream's last STATE over the attempts so far
+    (a stream that wrote none in the latest attempt keeps the one before)."""
+    latest: Dict[str, dict] = {}
+    for run in runs:
+        latest.update((state["stream"]["stream_descriptor"]["name"], state) for state in run.state)
+    return list(latest.values())
+
 def read(
     server: MeetlogServer,
     config: dict,

@@ -12,7 +12,7 @@ the process had written to stdout, and resumes with the last state of each strea
 import pytest
 
 from integration_tests.harness import config_for, minimum_requests
-from integration_tests.killed_sync import Run, fetched_again, latest_records, read
+from integration_tests.killed_sync import Run, fetched_again, latest_records, read, state_after
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.served_records import configured_catalog, describe, differences, served_records
 
@@ -68,7 +68,7 @@ def killed_twice(sync, killed) -> list:
     """The same first kill, then the resumed sync killed at the same point, then resumed to its end."""
     again = sync("killed-again", state=killed.state, kill_after_details=KILL_AFTER_DETAILS)
     assert again.killed
-    last = sync("finished", state=again.state)
+    last = sync("finished", state=state_after(killed, again))
     assert last.returncode == 0 and last.errors == [], last.stderr[-2000:]
     return [killed, again, last]
 

@@ -45,9 +45,10 @@ def _private(owner: Any, attribute: str) -> Any:
 def adapt_read(source: Any, streams: Iterable[Any]) -> None:
     """Everything a read needs of the CDK that no setting gives, installed at once, once its streams are
     built and before the first task runs (ConcurrentDeclarativeSource.read calls streams() first). Each
-    adaptation below says why, and which CDK file it depends on."""
+    adaptation below says why, and which CDK file it depends on. The record writer is the one exception:
+    the entrypoint takes it before the read starts, so SourceMeetlog installs it when it is constructed
+    (keep_null_fields_in_records)."""
     streams = list(streams)
-    keep_null_fields_in_records()  # a field Meetlog served as null is written as null
     bound_pending_partitions(source, source.logger)  # one detail partition per record: the CDK must not hold them all
     checkpoint_as_records_are_sent(streams)
     bound_partition_cursors(streams)  # memory stays flat with the records

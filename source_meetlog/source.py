@@ -38,6 +38,8 @@ class SourceMeetlog(YamlDeclarativeSource):
         super().__init__(path_to_yaml="manifest.yaml", catalog=catalog, config=config, state=state, **kwargs)
         self._reading: Tuple[Optional[ConfiguredAirbyteCatalog], Optional[List[AirbyteStateMessage]]] = (catalog, state)
         self._read: Optional[ReadContext] = None
+        # Process-wide and before any command runs: the entrypoint takes its writer before the read starts.
+        cdk_internals.keep_null_fields_in_records()  # a field Meetlog served as null is written as null
 
     @property
     def config_error(self) -> Optional[ConfigError]:
