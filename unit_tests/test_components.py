@@ -111,3 +111,19 @@ def test_given_states_it_never_writes_then_the_stream_restarts():
     for state in ({"created_at": "yesterday"}, {"state": 12}, {"cursor": "2026-05-08T09:14:22Z"}, unreadable_list_cursor):
         assert migration().should_migrate(state) is True
     assert migration().migrate({"created_at": "yesterday"}) == {}
+
+
+def test_each_streams_router_takes_its_settings_from_the_manifest_as_declared_fields():
+    """The router reads no $parameters strings: the CDK copies each stream's $parameters onto its fields."""
+    from source_meetlog import SourceMeetlog
+    from source_meetlog.core.declared import manifest
+
+    config = {"api_key": "tk_live_fieldstestkey", "base_url": "http://127.0.0.1:9"}
+    streams = {stream.name: stream for stream in SourceMeetlog(config=config).streams(config)}
+    for name in ("transcripts", "reports", "projects"):
+        declared = manifest()["definitions"]["streams"][name]["$parameters"]
+        router = streams[name].cursor._partition_router
+        assert (router.name, router.cursor_field, router.status_field) == (name, declared["cursor_field"], declared.get("status_field"))
+        assert router.detail_fields == declared["detail_fields"]
+        assert router.documented_newest_first == bool(declared.get("documented_newest_first"))
+        assert router.remembered_detail == declared.get("remembered_detail")

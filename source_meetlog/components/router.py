@@ -11,9 +11,9 @@ through the stream's slices.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Iterable, Mapping, Optional, Set
+from typing import Any, Iterable, List, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
@@ -24,7 +24,7 @@ from source_meetlog import cdk_internals
 from source_meetlog.components.list_pages import (
     LAST_ON_PAGE_FIELD, LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS, without_list_fields)
 from source_meetlog.components.read_context import ReadContext
-from source_meetlog.components.shared_answers import LISTED_FIELD
+from source_meetlog.components.list_items import LISTED_FIELD
 from source_meetlog.components.signals import deletion_marker
 from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.core.links import ReportSets
@@ -50,8 +50,16 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
 
     The first parent is the stream's own list; a second one (transcripts) is the reports list, read
     for report_ids (core/links.py). $parameters: name (the public stream), cursor_field,
-    status_field (absent: always final), documented_newest_first, detail_fields, remembered_detail.
+    status_field, documented_newest_first, detail_fields, remembered_detail: declared fields below.
     """
+
+    # Each stream's, from its $parameters in manifest.yaml (the CDK copies them onto these fields).
+    name: str = ""  # the public stream
+    cursor_field: str = ""
+    status_field: Optional[str] = None  # None: every record is final as soon as it exists
+    documented_newest_first: bool = False
+    detail_fields: List[str] = field(default_factory=list)
+    remembered_detail: Optional[str] = None
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         own, *report_lists = self.parent_stream_configs
@@ -72,7 +80,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 parent.cursor.ensure_at_least_one_state_emitted()
 
     def _plan_for(self, parent_config: ParentStreamConfig, list_slice: Optional[Mapping[str, Any]]) -> FetchPlan:
-        name, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
+        name, cursor_field = self.name, self.cursor_field
         saved = ListState.read(parent_config.stream.cursor.state if parent_config.incremental_dependency else None,
                                cursor_field)
         # The list partition starts where the last sync settled (less the lookback window); on a
@@ -80,10 +88,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         resume_after = parse_cursor_value((list_slice or {}).get("start_time"))
         inclusive = resume_after is not None and resume_after == parse_cursor_value(self._config.start_date)
         rules = ListRules(
-            cursor_field, self.parameters.get("status_field"), bool(self.parameters.get("documented_newest_first")),
+            cursor_field, self.status_field, self.documented_newest_first,
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
-            start_date=self._config.start_date, detail_fields=frozenset(self.parameters.get("detail_fields") or ()),
-            remembered_detail=self.parameters.get("remembered_detail"), list_only=name in self._read.selection.list_only,
+            start_date=self._config.start_date, detail_fields=frozenset(self.detail_fields),
+            remembered_detail=self.remembered_detail, list_only=name in self._read.selection.list_only,
             recheck_listed=name in self._read.selection.details_read_anyway)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
@@ -110,7 +118,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 item = record.data
                 totals.add(item.get(LIST_TOTAL_FIELD))
                 if item.get(LIST_PAGE_FIELD) == 1 or item.get(PAGE_WITHOUT_ITEMS) == 1:
-                    self._read.progress.listed(self.parameters["name"], item.get(LIST_TOTAL_FIELD))
+                    self._read.progress.listed(self.name, item.get(LIST_TOTAL_FIELD))
                 if PAGE_WITHOUT_ITEMS in item:
                     plan.list_unreliable()
                     self._report_page_without_items(item)
@@ -118,7 +126,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                 if item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD):
                     plan.last_page_read()
                 record_id = item.get(parent_key)
-                cursor_value = parse_cursor_value(item.get(self.parameters["cursor_field"]))
+                cursor_value = parse_cursor_value(item.get(self.cursor_field))
                 self._report_odd_item(item, record_id, cursor_value)
                 yield from plan.see(item, item.get(LIST_PAGE_FIELD), record_id, cursor_value,
                                     item.get(LIST_TOTAL_FIELD), item.get(LIST_PAGES_FIELD))
@@ -126,12 +134,12 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     break
             if len(totals) <= 1:
                 return
-            logger.info(f"The '{self.parameters['name']}' list changed while it was paged (its total went through "
+            logger.info(f"The '{self.name}' list changed while it was paged (its total went through "
                         f"{sorted(t for t in totals if t is not None)}); reading it again so that no record is skipped.")
         # Records may have slipped past every read: the cursor stays where it was, so the next
         # sync reads this stretch again rather than skip them.
         plan.list_unreliable()
-        logger.warning(f"The '{self.parameters['name']}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
+        logger.warning(f"The '{self.name}' list kept changing over {1 + MAX_RESCANS} reads; its cursor stays "
                        "where the last sync left it, so the next sync reads these records again.")
 
     def _report_sets(self, reports_list: ParentStreamConfig) -> ReportSets:
@@ -160,9 +168,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         for record_id in gone:
             # Through the stream's message queue, so they reach the destination before the state that forgets their ids.
             cdk_internals.message_repository_of(parent.cursor).emit_message(
-                deletion_marker(self.parameters["name"], record_id, self.parameters["cursor_field"]))
+                deletion_marker(self.name, record_id, self.cursor_field))
         if gone:
-            logger.info(f"{len(gone)} '{self.parameters['name']}' record(s) synced before are no longer listed: "
+            logger.info(f"{len(gone)} '{self.name}' record(s) synced before are no longer listed: "
                         "deletion markers sent.")
 
     def _partitions(self, fetches: Iterable[Fetch], plan: FetchPlan) -> Iterable[StreamSlice]:
@@ -191,14 +199,14 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     # ------------------------------------------------------------------ telling the user
 
     def _report_page_without_items(self, page: Mapping[str, Any]) -> None:
-        self._report_once("items", f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.parameters['name']}' list came "
+        self._report_once("items", f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.name}' list came "
                           f"without its items although its meta.total is {page.get(LIST_TOTAL_FIELD)}: the records on it "
                           "are missed by this sync, and the stream's cursor stays where the last sync left it, so the "
                           "next sync reads them.")
 
     def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Any) -> None:
         """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
-        stream, cursor_field = self.parameters["name"], self.parameters["cursor_field"]
+        stream, cursor_field = self.name, self.cursor_field
         if record_id is None:
             self._report_once("id", f"A '{stream}' list item came without an id, so its detail cannot be fetched and "
                                     f"it is skipped ({cursor_field}: {str(item.get(cursor_field))[:40]}).")
@@ -216,13 +224,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             self._reported.add(kind)
             logger.warning(message)
 
-    @property
-    def parameters(self) -> Mapping[str, Any]:
-        return self._parameters
-
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._parameters = parameters
         self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
         self._read = ReadContext.of(self)
         self._config = self._read.config
@@ -237,9 +240,10 @@ class SendWhenChanged(RecordFilter):
     <- the detail of b, now completed                                       -> [b], and b is no longer pending
     """
 
+    name: str = ""  # the public stream, from its $parameters in manifest.yaml
+
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._stream = parameters["name"]
         self._progress = ReadContext.of(self).progress
 
     def filter_records(self, records: Iterable[Mapping[str, Any]], stream_state: StreamState,
@@ -247,6 +251,6 @@ class SendWhenChanged(RecordFilter):
         plan = stream_slice.extra_fields.get(PLAN_FIELD) if stream_slice else None
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         for record in records:
-            self._progress.record_done(self._stream)
+            self._progress.record_done(self.name)
             if plan is None or fetched_as is None or plan.answered(fetched_as, record):
                 yield record

@@ -26,14 +26,12 @@ Authorization header, so two accounts on one base_url would share answers; and t
 asking at once both go to the server.
 """
 
-import io
 import logging
 import threading
 from dataclasses import InitVar, dataclass, field
 from functools import partial
 from typing import Any, Callable, Dict, Mapping, Optional, Set
 
-import orjson
 import requests
 from requests.structures import CaseInsensitiveDict
 
@@ -43,6 +41,7 @@ from airbyte_cdk.sources.streams.http.error_handlers import ResponseAction
 from airbyte_cdk.sources.types import Config, StreamSlice
 
 from source_meetlog import cdk_internals
+from source_meetlog.components.list_items import list_item_answer
 from source_meetlog.components.read_context import ReadContext
 
 logger = logging.getLogger("airbyte")
@@ -51,8 +50,6 @@ logger = logging.getLogger("airbyte")
 MAX_STORED_BYTES = 64 * 1024 * 1024
 # Two streams read each shared URL: projects and project_transcripts, reports and transcripts' links.
 READERS_PER_URL = 2
-# A detail slice of a stream read from its list pages alone carries its list item here (router.py).
-LISTED_FIELD = "meetlog_listed"
 
 
 @dataclass
@@ -164,9 +161,9 @@ class SharedResponseRequester(Requester):
         self._reader = object()  # this stream's copy of the request, as the store tells readers apart
 
     def send_request(self, stream_slice: Optional[StreamSlice] = None, **request: Any) -> Optional[requests.Response]:
-        listed = stream_slice.extra_fields.get(LISTED_FIELD) if stream_slice else None
+        listed = list_item_answer(stream_slice)
         if listed is not None:
-            return _answer_from_list(listed)
+            return listed
         send = partial(self.requester.send_request, stream_slice=stream_slice, **request)
         if self._responses is None or self.requester.get_method() != HttpMethod.GET:
             return send()
@@ -187,13 +184,3 @@ for _method in ("get_authenticator", "get_url", "get_url_base", "get_path", "get
     setattr(SharedResponseRequester, _method, lambda self, *args, _method=_method, **kwargs: getattr(self.requester, _method)(*args, **kwargs))
 SharedResponseRequester.exit_on_rate_limit = property(  # type: ignore[attr-defined]
     lambda self: self.requester.exit_on_rate_limit, lambda self, value: setattr(self.requester, "exit_on_rate_limit", value))
-
-
-def _answer_from_list(item: Mapping[str, Any]) -> requests.Response:
-    """A list item, as the answer to its detail request when the user selected no column only the
-    detail holds: no request is sent, and the record is the item as Meetlog listed it."""
-    answer = requests.Response()
-    answer.status_code = 200
-    answer.headers["Content-Type"] = "application/json"
-    answer.raw = io.BytesIO(orjson.dumps(item))
-    return answer
