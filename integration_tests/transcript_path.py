@@ -12,6 +12,7 @@ config, the key pool, the manifest) count too: they are on the way.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import sys
@@ -32,15 +33,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "source_meetlog"
 
 @contextlib.contextmanager
 def _stdout_into(path: Path) -> Iterator[None]:
-    """File descriptor 1 into `path`: the CDK prints through a stdout it may hold from before."""
+    """sys.stdout and file descriptor 1 into `path`: the CDK prints through sys.stdout, its logger
+    through a stream it may hold from before (under pytest, the two are not the same)."""
     sys.stdout.flush()
     saved = os.dup(1)
-    with open(path, "wb") as target:
+    with open(path, "w", buffering=1) as target, contextlib.redirect_stdout(target):
         os.dup2(target.fileno(), 1)
         try:
             yield
         finally:
-            sys.stdout.flush()
+            target.flush()
             os.dup2(saved, 1)
             os.close(saved)
 
@@ -58,8 +60,8 @@ def transcript_path() -> List[Tuple[str, str]]:
         if not filename.startswith(str(PACKAGE)):
             return
         where = (str(Path(filename).relative_to(PACKAGE.parent)), frame.f_code.co_qualname)
-        if "<" in where[1]:
-            return  # comprehensions, lambdas and generator expressions belong to their function
+        if "<" in where[1] or not frame.f_code.co_flags & inspect.CO_OPTIMIZED:
+            return  # comprehensions, lambdas and generator expressions belong to their function; class bodies run on import
         with lock:
             if where not in noted:
                 noted.add(where)
@@ -83,7 +85,7 @@ def transcript_path() -> List[Tuple[str, str]]:
         printed = (Path(folder) / "stdout").read_text()
     lines = [json.loads(line) for line in printed.splitlines() if line.startswith("{")]
     records = [m["record"]["stream"] for m in lines if m["type"] == "RECORD"]
-    assert records == ["transcripts"], f"one transcript, not {records} ({len(lines)} lines)"
+    assert records == ["transcripts"], f"one transcript, not {records}: {[m.get('log', m.get('trace')) for m in lines]}"
     return seen
 
 
