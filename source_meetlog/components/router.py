@@ -97,7 +97,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "
                         "request is made (one request per 100 records).")
-        if self._plan.restarts:
+        if rules.reads_all_again(saved.list_only):
             logger.info(f"'{name}' was read from its list pages alone until now, and a column only its details hold is "
                         "selected now: every record is read again with its detail, one request each.")
         return self._plan

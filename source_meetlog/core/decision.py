@@ -7,9 +7,10 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import FrozenSet, Optional, Tuple
+from typing import Any, FrozenSet, Optional, Tuple
 
 from source_meetlog.core.sent import FINAL_STATUSES, Sent
+from source_meetlog.core.timestamps import parse_cursor_value
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class ListRules:
         """The newest-first list re-checks pending records its pages do not reach (by detail, or deeper pages)."""
         return self.newest_first and not self.list_only
 
+    def reads_all_again(self, list_only_until_now: bool) -> bool:
+        """A stream read from its list pages until now, whose details are wanted now: every record again."""
+        return list_only_until_now and not self.list_only
+
     def is_final(self, status: object) -> bool:
         return not self.status_field or status in FINAL_STATUSES
 
@@ -50,6 +55,15 @@ class ChangeRule:
     # start_date moved back since the last sync: (the new one, None for none; the old one). Records
     # between the two were never synced, though the cursor is past them.
     widened: Optional[Tuple[Optional[datetime], datetime]] = None
+
+    @classmethod
+    def for_sync(cls, rules: ListRules, sent: Optional[Any], saved_start: Optional[str], resume_after: Optional[datetime],
+                 inclusive: bool) -> "ChangeRule":
+        """`sent`: the saved state's table of what was sent (list_state.Table), None if it kept none."""
+        # The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.
+        knows_all = rules.remembers_all and sent is not None and (not rules.newest_first or sent.by_id)
+        old, new = parse_cursor_value(saved_start), parse_cursor_value(rules.start_date)
+        return cls(resume_after, inclusive, knows_all, (new, old) if old and (not new or new < old) else None)
 
     def may_be_new(self, cursor_value: Optional[datetime]) -> bool:
         if self.resume_after is None or cursor_value is None:

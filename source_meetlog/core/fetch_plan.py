@@ -44,25 +44,18 @@ class FetchPlan:
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
                  inclusive: bool, now: datetime, budget: Optional[StateBudget] = None) -> None:
         # A stream read from its list pages until now, whose details are wanted now: read it all again.
-        restarts = saved.list_only and not rules.list_only
+        restarts = rules.reads_all_again(saved.list_only)
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
         self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until, self._saved.links,
                            parse_cursor_value(rules.start_date))
-        # (The newest-first list remembered all only if reconcile_deletions was on then: ids, not hashes.)
-        knows_all = rules.remembers_all and self._saved.sent is not None and (not rules.newest_first or self._saved.sent.by_id)
-        old_start = parse_cursor_value(self._saved.start_date)
-        widened = (self._sync.start, old_start) if old_start and (not self._sync.start or self._sync.start < old_start) else None
-        self._change = ChangeRule(None if restarts else resume_after, inclusive, knows_all, widened)
+        self._change = ChangeRule.for_sync(rules, self._saved.sent, self._saved.start_date,
+                                           None if restarts else resume_after, inclusive)
         self._earlier = EarlierAttempts(self._saved.progress)
         self._walk = NewestFirstWalk(self._sync.read_at) if rules.newest_first else PrefixWalk()
         self._shape, self._walked, self._memory = ListShape(), ListPass(), SyncMemory()
         self._pending = PendingWatch(self._saved.pending)
         self._lock = threading.Lock()  # answers arrive on the CDK's worker threads
-
-    @property
-    def restarts(self) -> bool:
-        return self._sync.restarts
 
     # ------------------------------------------------------------------ reading the list
 
