@@ -17,14 +17,23 @@ from typing import Any, Iterable, List, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
 from airbyte_cdk.sources.declarative.partition_routers.substream_partition_router import (
-    ParentStreamConfig, SubstreamPartitionRouter, iterate_with_last_flag)
+    ParentStreamConfig,
+    SubstreamPartitionRouter,
+    iterate_with_last_flag,
+)
 from airbyte_cdk.sources.types import StreamSlice, StreamState
 
 from source_meetlog import cdk_internals
-from source_meetlog.components.list_pages import (
-    LAST_ON_PAGE_FIELD, LIST_PAGE_FIELD, LIST_PAGES_FIELD, LIST_TOTAL_FIELD, PAGE_WITHOUT_ITEMS, without_list_fields)
-from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.list_items import LISTED_FIELD
+from source_meetlog.components.list_pages import (
+    LAST_ON_PAGE_FIELD,
+    LIST_PAGE_FIELD,
+    LIST_PAGES_FIELD,
+    LIST_TOTAL_FIELD,
+    PAGE_WITHOUT_ITEMS,
+    without_list_fields,
+)
+from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.signals import deletion_marker
 from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.core.links import ReportSets
@@ -60,6 +69,13 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     documented_newest_first: bool = False
     detail_fields: List[str] = field(default_factory=list)
     remembered_detail: Optional[str] = None
+
+    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
+        super().__post_init__(parameters)
+        self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
+        self._read = ReadContext.of(self)
+        self._config = self._read.config
+        self._plan: Optional[FetchPlan] = None
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         own, *report_lists = self.parent_stream_configs
@@ -110,7 +126,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         and then the list is read again; the plan hands out no record twice. After each page the
         plan says whether the next one can change anything: if not, it is never requested.
         """
-        parent_key = parent_config.parent_key.eval(self.config)
+        parent_key = parent_config.parent_key.eval(self.config)  # type: ignore[union-attr]  # built as an InterpolatedString
         for _ in range(1 + MAX_RESCANS):
             plan.new_read()
             totals: Set[Any] = set()
@@ -224,12 +240,6 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             self._reported.add(kind)
             logger.warning(message)
 
-    def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        super().__post_init__(parameters)
-        self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
-        self._read = ReadContext.of(self)
-        self._config = self._read.config
-        self._plan: Optional[FetchPlan] = None
 
 
 @dataclass
@@ -247,7 +257,8 @@ class SendWhenChanged(RecordFilter):
         self._progress = ReadContext.of(self).progress
 
     def filter_records(self, records: Iterable[Mapping[str, Any]], stream_state: StreamState,
-                       stream_slice: Optional[StreamSlice] = None, **_: Any) -> Iterable[Mapping[str, Any]]:
+                       stream_slice: Optional[StreamSlice] = None,
+                       next_page_token: Optional[Mapping[str, Any]] = None) -> Iterable[Mapping[str, Any]]:
         plan = stream_slice.extra_fields.get(PLAN_FIELD) if stream_slice else None
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         for record in records:

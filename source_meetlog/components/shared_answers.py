@@ -97,12 +97,13 @@ class SharedResponses:
         with self._lock_for(url):
             with self._lock:
                 answer = self._answers.get(url)
-                unseen = answer is not None and reader not in answer.readers
-                if unseen:
+                if answer is not None and reader in answer.readers:
+                    answer = None  # a reader asking again wants it fresh
+                if answer is not None:
                     answer.readers.add(reader)
                     if len(answer.readers) == READERS_PER_URL:  # its last reader: the memory is free again
                         self._stored_bytes -= self._answers.pop(url).size
-            if unseen:
+            if answer is not None:
                 return _copy(answer.response)
             response = send()
             self._keep(url, reader, response, is_success)
@@ -115,15 +116,15 @@ class SharedResponses:
     def _keep(self, url: str, reader: object, response: Optional[requests.Response],
               is_success: Callable[[requests.Response], bool]) -> None:
         """The newest answer replaces the one before; a failure removes it."""
-        keep = response is not None and response.status_code == 200 and is_success(response)
-        size = len(response.content or b"") if keep else 0
+        keep = response if response is not None and response.status_code == 200 and is_success(response) else None
+        size = len(keep.content or b"") if keep is not None else 0
         with self._lock:
             previous = self._answers.pop(url, None)
             self._stored_bytes -= previous.size if previous else 0
-            if not keep:
+            if keep is None:
                 return
             if self._stored_bytes + size <= self._max_bytes:
-                self._answers[url] = _Answer(_copy(response), size, {reader})
+                self._answers[url] = _Answer(_copy(keep), size, {reader})
                 self._stored_bytes += size
                 return
             first_time_full, self._warned_full = not self._warned_full, True
@@ -160,7 +161,8 @@ class SharedResponseRequester(Requester):
         self._responses = ReadContext.of(self).answers if self.share_answers else None
         self._reader = object()  # this stream's copy of the request, as the store tells readers apart
 
-    def send_request(self, stream_slice: Optional[StreamSlice] = None, **request: Any) -> Optional[requests.Response]:
+    # Every keyword goes on to the wrapped requester as it came: the signature need not spell them out.
+    def send_request(self, stream_slice: Optional[StreamSlice] = None, **request: Any) -> Optional[requests.Response]:  # type: ignore[override]
         listed = list_item_answer(stream_slice)
         if listed is not None:
             return listed
@@ -181,6 +183,7 @@ class SharedResponseRequester(Requester):
 # The rest of the Requester interface is the wrapped requester's.
 for _method in ("get_authenticator", "get_url", "get_url_base", "get_path", "get_method", "get_request_params",
                 "get_request_headers", "get_request_body_data", "get_request_body_json"):
-    setattr(SharedResponseRequester, _method, lambda self, *args, _method=_method, **kwargs: getattr(self.requester, _method)(*args, **kwargs))
+    setattr(SharedResponseRequester, _method,
+            lambda self, *args, _method=_method, **kwargs: getattr(self.requester, _method)(*args, **kwargs))
 SharedResponseRequester.exit_on_rate_limit = property(  # type: ignore[attr-defined]
     lambda self: self.requester.exit_on_rate_limit, lambda self, value: setattr(self.requester, "exit_on_rate_limit", value))

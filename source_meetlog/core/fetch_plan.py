@@ -141,10 +141,12 @@ class FetchPlan:
         self._sync.phase = FINISHED
         if self._walked.to_the_end and not self._sync.unreliable:
             self._pending.all_met()  # a complete list no longer names them: gone
-        rechecks = sorted(self._pending.unseen) if self._rechecks_by_detail else []  # else kept for a deeper sync
+        # By id where they are re-checked by detail; else kept for a sync whose pages reach them.
+        rechecks = sorted(str(key) for key in self._pending.unseen) if self._rechecks_by_detail else []
         for record_id in rechecks:
             self._memory.rechecks[record_id] = self._saved.pending.entries[record_id]
-        return chain(self._memory.send_again(self._earlier, self._hand_out), (() if self._rules.newest_first else self._memory.in_sort_order(self._walk, self._hand_out)), (self._hand_out(Fetch(i)) for i in rechecks))
+        in_order = () if self._rules.newest_first else self._memory.in_sort_order(self._walk, self._hand_out)
+        return chain(self._memory.send_again(self._earlier, self._hand_out), in_order, (self._hand_out(Fetch(i)) for i in rechecks))
 
     def relinks(self, reports: ReportSets) -> List[Fetch]:
         """Transcripts whose report_ids changed: a report added or deleted (core/links.py)."""
@@ -165,7 +167,7 @@ class FetchPlan:
                 or saved.sent is None or not saved.sent.by_id:
             return []
         named = set(saved.sent.entries) | set(saved.pending.entries if saved.pending.by_id else ())
-        return sorted(named.difference(self._memory.seen, self._memory.before_start))
+        return sorted(str(key) for key in named.difference(self._memory.seen, self._memory.before_start))
 
     def close(self) -> None:
         """Every fetch is handed out. The state asked for from now on is the sync's outcome: the CDK asks

@@ -16,7 +16,7 @@ HANDED_OUT_KEY = "handed_out_this_sync"  # 0.1.0; read, never written
 _FINGERPRINT_SIZE = 8
 
 
-def synced_ids(text: Any) -> Optional[Dict[str, Sent]]:
+def synced_ids(text: Any) -> Optional[Dict[Any, Sent]]:
     """0.2.0's synced_ids: deflated ids (a report's with "\t" and its transcript), fingerprints not known."""
     try:
         joined = zlib.decompress(base64.b64decode(text.encode("ascii"), validate=True)).decode()
@@ -25,7 +25,7 @@ def synced_ids(text: Any) -> Optional[Dict[str, Sent]]:
     return {entry.split("\t", 1)[0]: NOT_KNOWN for entry in joined.split("\n") if entry}
 
 
-def pending_ids(value: Any) -> Dict[str, Sent]:
+def pending_ids(value: Any) -> Dict[Any, Sent]:
     """0.2.0's pending: id -> fingerprint of the whole record, which no longer compares."""
     ids: Iterable = value.keys() if isinstance(value, Mapping) else ()
     return {i: NOT_KNOWN for i in ids if isinstance(i, str)}

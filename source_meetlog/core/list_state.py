@@ -60,13 +60,13 @@ class Table:
         """'h8:<base64>' by hash, 'u8:<base64>' by UUID, or 't8:<deflated ids>:<values>'."""
         entries = {k: v.as_bytes(self.width) for k, v in self.entries.items()}
         if not by_id or not all(isinstance(k, str) for k in entries):  # ids carried over as hashes stay so
-            rows = sorted((self.hasher(k) if isinstance(k, str) else k, v) for k, v in entries.items())
-            return f"h{self.width}:" + _b64(b"".join(k + v for k, v in rows))
-        rows = sorted(entries.items())
-        if all(_UUID.match(k) for k, _ in rows):
-            return f"u{self.width}:" + _b64(b"".join(uuid.UUID(k).bytes + v for k, v in rows))
-        ids = zlib.compress("\n".join(k for k, _ in rows).encode(), 9)
-        return f"t{self.width}:" + _b64(ids) + ":" + _b64(b"".join(v for _, v in rows))
+            hashed = sorted((self.hasher(k) if isinstance(k, str) else k, v) for k, v in entries.items())
+            return f"h{self.width}:" + _b64(b"".join(k + v for k, v in hashed))
+        named = sorted((str(k), v) for k, v in entries.items())
+        if all(_UUID.match(k) for k, _ in named):
+            return f"u{self.width}:" + _b64(b"".join(uuid.UUID(k).bytes + v for k, v in named))
+        ids = zlib.compress("\n".join(k for k, _ in named).encode(), 9)
+        return f"t{self.width}:" + _b64(ids) + ":" + _b64(b"".join(v for _, v in named))
 
     @classmethod
     def decoded(cls, text: Any, hasher: Hasher = id_hash) -> Optional["Table"]:
@@ -89,7 +89,7 @@ class Table:
                 return None
             rows = [raw[at:at + size + width] for at in range(0, len(raw), size + width)]
             keys = [row[:size] if kind == "h" else str(uuid.UUID(bytes=row[:size])) for row in rows]
-            return cls({key: Sent.from_bytes(row[size:]) for key, row in zip(keys, rows)}, kind != "h", width, hasher)
+            return cls({key: Sent.from_bytes(row[size:]) for key, row in zip(keys, rows, strict=True)}, kind != "h", width, hasher)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError, UnicodeError, zlib.error):
             return None
 
@@ -140,7 +140,8 @@ class ListState:
         return cls(
             cursor=cursor if parse_cursor_value(cursor) is not None else None,
             sent=sent,
-            pending=Table.decoded(saved.get("pending"), hasher) or Table(legacy_state.pending_ids(saved.get("pending")), hasher=hasher),
+            pending=Table.decoded(saved.get("pending"), hasher) or Table(legacy_state.pending_ids(saved.get("pending")),
+                                                                         hasher=hasher),
             pending_low=(low[0], low[1] if isinstance(low[1], int) else None)
             if isinstance(low, list) and len(low) == 2 and parse_cursor_value(low[0]) else None,
             reports_until=saved.get("reports_until") if parse_cursor_value(saved.get("reports_until")) else None,

@@ -33,7 +33,8 @@ class PendingWatch:
 
     def read_down_to(self, last: Optional[datetime], pending_low: Optional[Tuple[str, Optional[int]]]) -> None:
         """Once the list is read past the oldest pending record, a key met only tentatively was met."""
-        if self.tentative and last is not None and pending_low and last < parse_cursor_value(pending_low[0]):
+        oldest = parse_cursor_value(pending_low[0]) if pending_low else None
+        if self.tentative and last is not None and oldest is not None and last < oldest:
             self.unseen -= self.tentative
             self.tentative.clear()
 

@@ -127,7 +127,7 @@ class Digest:
         self.sums[bucket] = (self.sums[bucket] + mark(record_id, listed)) & _MASK
 
     def plus(self, other: "Digest") -> "Digest":
-        return Digest([(a + b) & _MASK for a, b in zip(self.sums, other.sums)])
+        return Digest([(a + b) & _MASK for a, b in zip(self.sums, other.sums, strict=True)])
 
 
 class EarlierAttempts:

@@ -50,7 +50,7 @@ class Sent:
         return cls(listed if listed != _NOT_KNOWN else None, detail if detail and detail != _NOT_KNOWN else None)
 
 
-NOT_KNOWN = Sent(listed=None)
+NOT_KNOWN = Sent(listed=None)  # what a 0.2.0 state says of a record it synced
 
 
 def sent_value(record: Mapping[str, Any], listed: bytes, remembered_detail: Optional[str]) -> Sent:
@@ -58,4 +58,4 @@ def sent_value(record: Mapping[str, Any], listed: bytes, remembered_detail: Opti
     value = record.get(remembered_detail) if remembered_detail else None
     if not isinstance(value, list):
         return Sent(listed)
-    return Sent(listed, fingerprint(sorted(value) if all(isinstance(v, str) for v in value) else value))  # what a 0.2.0 state says of a record it synced
+    return Sent(listed, fingerprint(sorted(value) if all(isinstance(v, str) for v in value) else value))

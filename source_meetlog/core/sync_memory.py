@@ -70,8 +70,8 @@ class SyncMemory:
     rechecks: Dict[str, Sent] = field(default_factory=dict)  # sent only if the answer differs from this
     resend: Set[str] = field(default_factory=set)  # delivered by an earlier attempt, changed since: sent whatever
     queued: Dict[str, Fetch] = field(default_factory=dict)  # a list read whole: handed out once it is all read
-    items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)
-    before_start: Set[str] = field(default_factory=set)  # listed, created before start_date (reconcile_deletions)  # list-only: covered records' items
+    items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)  # list-only: covered records' items
+    before_start: Set[str] = field(default_factory=set)  # listed, created before start_date (reconcile_deletions)
     list_fields: FrozenSet[str] = frozenset()
 
     def send_again(self, earlier: EarlierAttempts, hand_out: Callable[[Fetch], Fetch]) -> Iterator[Fetch]:
