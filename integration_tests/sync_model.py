@@ -1,5 +1,5 @@
 """A model of what Airbyte does with this connector's output, for the model-based test of the sync
-guarantee (test_sync_guarantee.py, docs/sync-guarantee-draft.md).
+guarantee (test_sync_guarantee.py, docs/meetlog.md, "What a sync guarantees").
 
     account = Account(MeetlogServer(small_account(seed=3, transcripts=8), max_page_size=3).start())
     settings = Settings(keys=(account.server.add_key(),))

@@ -1,4 +1,4 @@
-"""The sync guarantee (docs/sync-guarantee-draft.md), tested by a model (issue #23).
+"""The sync guarantee (docs/meetlog.md, "What a sync guarantees"), tested by a model (issue #23).
 
 Whatever sequence of incremental syncs (some killed after k records and resumed from the last STATE
 of each stream), changes to the account (between syncs, between attempts, while a list is paged),
