@@ -166,3 +166,31 @@ def test_given_the_console_script_killed_by_sigkill_when_transcripts_complete_be
             server.stop()
 
     assert all(differences == [] for differences in found.values()), found
+
+
+def test_given_a_transcript_deleted_while_the_list_is_paged_when_the_last_page_comes_back_empty_then_no_record_is_skipped(
+    monkeypatch
+):
+    """Found by the model's long run (issue #23): 7 transcripts, 2 a page. One is deleted as page 4 is
+    asked for, so page 4 is past the end (empty, total 6) and the last transcript moved onto page 3, read
+    already. An empty page said nothing before, so no drift was seen and that transcript was never sent;
+    its total now reads the list again."""
+    cache_manifest_building(monkeypatch)
+    server = MeetlogServer(small_account(seed=0, transcripts=7), requests_per_window=None, max_page_size=2).start()
+    try:
+        account = Account(server)
+        settings = Settings(keys=(server.add_key(),))
+        listed = [t["id"] for t in account.dataset.list_items("transcripts")]
+
+        def on_request(incoming) -> None:
+            if incoming.path == "/api/v1/export/transcripts" and incoming.query.get("page") == "4":
+                server.on_request = None
+                account.delete_transcript(listed[5])
+
+        account.sync(settings, while_paged=(on_request, None))
+        account.sync(settings)
+
+        assert listed[6] in account.destination.tables["transcripts"]
+        assert_destination_is_as_served(account, settings)
+    finally:
+        server.stop()

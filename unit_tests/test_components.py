@@ -12,6 +12,7 @@ from source_meetlog.components.list_pages import (
     LIST_PAGE_FIELD,
     LIST_PAGES_FIELD,
     LIST_TOTAL_FIELD,
+    PAGE_PAST_THE_END,
     PAGE_WITHOUT_ITEMS,
     ListPageExtractor,
     without_list_fields,
@@ -52,6 +53,14 @@ def test_given_a_page_without_items_although_records_are_promised_then_one_marke
     extractor = ListPageExtractor(config={}, parameters={})
     body = {"items": None, "meta": {"page": 2, "total": 137, "total_pages": 2}}
     assert list(extractor.extract_records(response(body))) == [{PAGE_WITHOUT_ITEMS: 2, LIST_TOTAL_FIELD: 137}]
+
+
+def test_given_a_page_past_the_end_of_a_list_that_shrank_while_paged_then_a_marker_carries_its_total():
+    """Deletions made page 4 past the end: its total (6, the pages before said 7) is how the router
+    learns that a record may have moved onto a page it read already."""
+    extractor = ListPageExtractor(config={}, parameters={})
+    body = {"items": [], "meta": {"page": 4, "total": 6, "total_pages": 3}}
+    assert list(extractor.extract_records(response(body))) == [{PAGE_PAST_THE_END: 4, LIST_TOTAL_FIELD: 6}]
 
 
 def test_given_an_empty_list_then_nothing_is_extracted():

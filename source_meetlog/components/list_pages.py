@@ -19,6 +19,8 @@ LIST_PAGES_FIELD = "_meetlog_list_pages"
 LAST_ON_PAGE_FIELD = "_meetlog_last_on_page"
 # Stands for a page whose `items` is not a list while meta.total promises records.
 PAGE_WITHOUT_ITEMS = "_meetlog_page_without_items"
+# Stands for a page past the list's end: records were deleted while it was paged, and its total tells.
+PAGE_PAST_THE_END = "_meetlog_page_past_the_end"
 
 
 @dataclass
@@ -32,6 +34,8 @@ class ListPageExtractor(RecordExtractor):
 
     <- {"items": null, "meta": {"page": 2, "total": 137, …}}
     -> {"_meetlog_page_without_items": 2, "_meetlog_list_total": 137}   (the router reports it)
+    <- {"items": [], "meta": {"page": 4, "total": 6, "total_pages": 3}}   (deletions shrank the list)
+    -> {"_meetlog_page_past_the_end": 4, "_meetlog_list_total": 6}      (the router reads the list again)
     """
 
     config: Mapping[str, Any]
@@ -55,6 +59,8 @@ class ListPageExtractor(RecordExtractor):
             page = meta.get("page") if isinstance(meta, dict) else None
             pages = meta.get("total_pages") if isinstance(meta, dict) else None
             items = [item for item in items if isinstance(item, dict)]
+            if not items and total:  # asked for because the page before said so: the list shrank meanwhile
+                yield {PAGE_PAST_THE_END: page, LIST_TOTAL_FIELD: total}
             for position, item in enumerate(items, start=1):
                 item[LIST_TOTAL_FIELD] = total
                 item[LIST_PAGE_FIELD] = page

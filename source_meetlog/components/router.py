@@ -30,6 +30,7 @@ from source_meetlog.components.list_pages import (
     LIST_PAGE_FIELD,
     LIST_PAGES_FIELD,
     LIST_TOTAL_FIELD,
+    PAGE_PAST_THE_END,
     PAGE_WITHOUT_ITEMS,
     without_list_fields,
 )
@@ -139,6 +140,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     plan.list_unreliable()
                     self._report_page_without_items(item)
                     continue
+                if PAGE_PAST_THE_END in item:
+                    continue  # its total differs from the pages before: the list is read again
                 if item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD):
                     plan.last_page_read()
                 record_id = item.get(parent_key)
@@ -168,6 +171,8 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     if PAGE_WITHOUT_ITEMS in item:
                         return ReportSets()  # reports missing from it: nothing relinked from this read
                     totals.add(item.get(LIST_TOTAL_FIELD))
+                    if PAGE_PAST_THE_END in item:
+                        continue
                     last_page_read = item.get(LIST_PAGE_FIELD) == item.get(LIST_PAGES_FIELD)
                     report_id, transcript_id = item.get("id"), item.get("transcription_id")
                     if isinstance(report_id, str) and isinstance(transcript_id, str):
