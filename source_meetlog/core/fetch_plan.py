@@ -22,7 +22,7 @@ import orjson
 from source_meetlog.core.checkpoints import CHECKPOINT_BYTES, StateBudget, final_state_estimate
 from source_meetlog.core.decision import ChangeRule, ListRules, read_at
 from source_meetlog.core.legacy_state import was_handed_out
-from source_meetlog.core.links import ReportSets, relinked
+from source_meetlog.core.links import ReportSets, as_sent, relinked
 from source_meetlog.core.list_depth import ListShape, wants_next_page
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.next_state import Answer, Outcomes, next_cursor, next_state, written
@@ -85,7 +85,7 @@ class FetchPlan:
         if page != walked.page:
             walked.page, walked.pages = page, walked.pages + 1
         self._shape.note(total, pages)
-        self._note_order(cursor_value)
+        self._walked.note(cursor_value, self._sync)
         rules = self._rules
         created = cursor_value if rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._sync.start and created and created < self._sync.start):
@@ -157,6 +157,7 @@ class FetchPlan:
         if reports.newest is not None and reports.complete and not self._sync.unreliable:
             newest = max(reports.newest, until or reports.newest)
             self._sync.reports_until, self._sync.links = format_cursor_value(newest), reports.link_digest(newest)
+            self._sync.reports = reports
         return [self._hand_out(Fetch(t)) for t in sorted(changed - self._memory.handed_out)]
 
     def deleted(self) -> List[str]:
@@ -212,8 +213,9 @@ class FetchPlan:
             for record_id, seen in self._memory.seen.items():
                 outcomes.seen(record_id, self._memory.sent_of(record_id, seen, self._saved, self._earlier), seen)
             outcomes.not_met(self._pending.unseen)
+            links = as_sent(self._sync.links, self._sync.reports, {t: a.sent.detail for t, a in self._memory.answers.items()})
             self._sync.outcome = next_state(outcomes, self._sync.unreliable, next_cursor(self._sync, self._saved.cursor),
-                                             (self._sync.reports_until, self._sync.links))
+                                             (self._sync.reports_until, links))
         return self._sync.outcome
 
     def checkpoint_is_due(self) -> bool:
@@ -257,12 +259,3 @@ class FetchPlan:
         with self._lock:
             self._memory.handed_out.add(fetch.record_id)
         return fetch
-
-    def _note_order(self, cursor_value: Optional[datetime]) -> None:
-        if cursor_value is None:
-            return
-        sync, walked = self._sync, self._walked
-        sync.newest = cursor_value if sync.newest is None else max(sync.newest, cursor_value)
-        if walked.last_value is not None and cursor_value > walked.last_value:
-            sync.in_order = False  # not newest first after all: read to the end, progress stays put
-        walked.last_value = cursor_value

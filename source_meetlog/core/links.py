@@ -18,7 +18,7 @@ went: no report names it, so only a remembered report_ids or reconcile_deletions
 
 import hashlib
 from datetime import datetime
-from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from source_meetlog.core.sent import fingerprint
 
@@ -63,6 +63,22 @@ class ReportSets:
                 bucket = _bucket(transcript_id)
                 sums[bucket] = (sums[bucket] + _mark(report_id, transcript_id)) % (1 << 8 * LINK_MARK_BYTES)
         return tuple(sums)
+
+
+def as_sent(links: Optional[LinkDigest], reports: Optional[ReportSets],
+            sent: Mapping[str, Optional[bytes]]) -> Optional[LinkDigest]:
+    """The links' digest the next sync compares with: the reports list's, but a bucket is marked as
+    differing wherever a transcript was sent this sync with report_ids the list does not show (a report
+    moved or went between the detail and the list): the next sync sends that bucket's transcripts again.
+
+    `sent`: each transcript answered this sync -> the fingerprint of the report_ids it was sent with."""
+    if links is None or reports is None:
+        return links
+    marked = list(links)
+    for transcript_id, report_ids in sent.items():
+        if report_ids is not None and report_ids != fingerprint(sorted(reports.by_transcript.get(transcript_id, []))):
+            marked[_bucket(transcript_id)] ^= 1
+    return tuple(marked)
 
 
 def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[bytes]], seen: Iterable[str],

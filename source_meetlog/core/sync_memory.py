@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, FrozenSet, Iterator, Mapping, Optional, Set, Tuple
 
+from source_meetlog.core.links import ReportSets
 from source_meetlog.core.list_state import ListState
 from source_meetlog.core.next_state import Answer
 from source_meetlog.core.resume import EarlierAttempts, bucket_of, sort_key
@@ -43,6 +44,15 @@ class ListPass:
     last_value: Optional[datetime] = None
     to_the_end: bool = False
 
+    def note(self, cursor_value: Optional[datetime], sync: "SyncFacts") -> None:
+        """Keeps the order check and the newest value in step with the list."""
+        if cursor_value is None:
+            return
+        sync.newest = cursor_value if sync.newest is None else max(sync.newest, cursor_value)
+        if self.last_value is not None and cursor_value > self.last_value:
+            sync.in_order = False  # not newest first after all: read to the end, progress stays put
+        self.last_value = cursor_value
+
 
 @dataclass
 class SyncFacts:
@@ -52,6 +62,7 @@ class SyncFacts:
     reports_until: Optional[str]
     links: Optional[Tuple[int, ...]]
     start: Optional[datetime]
+    reports: Optional[ReportSets] = None  # the reports list this sync took its links from
     newest: Optional[datetime] = None
     in_order: bool = True
     unreliable: bool = False  # some records may not have been seen: nothing is called gone
