@@ -205,3 +205,19 @@ def test_given_a_report_moved_between_a_transcripts_detail_and_the_reports_list_
     relinked, _ = paged_sync(state, now[:1], moved_in_between, rules, cursor_hours=1, older=now[1])
 
     assert relinked == ["t9"]
+
+
+def test_given_a_reports_list_that_shifted_while_paged_on_the_first_sync_then_a_report_added_meanwhile_is_caught_next_sync():
+    """Found by the model's long run (issue #23): a report added to t9 (second page, not remembered) after
+    t9's detail was answered, while the reports list was paged, so that list is not complete. Its links
+    and newest report are kept all the same: a report it missed is newer than that, one it showed makes
+    the digest differ from what t9 was sent with."""
+    rules = ListRules(cursor_field="created_at", status_field="status", newest_first=True, remembered_detail="report_ids",
+                      detail_fields=frozenset({"report_ids", "text"}))
+    shifted = reports({"t9": ["r_new"]}, hours=0.5, complete=False)
+    _, state = paged_sync({}, [[transcript("t0", 1, [])], [transcript("t9", 0.9, [])]], shifted, rules)
+
+    now = [[transcript("t0", 1, [])], [transcript("t9", 0.9, ["r_new"])]]
+    relinked, _ = paged_sync(state, now[:1], reports({"t9": ["r_new"]}, hours=0.5), rules, cursor_hours=1, older=now[1])
+
+    assert relinked == ["t9"]

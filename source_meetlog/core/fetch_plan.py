@@ -154,7 +154,9 @@ class FetchPlan:
         until = parse_cursor_value(self._sync.reports_until)
         changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until,
                            self._saved.links)
-        if reports.newest is not None and reports.complete and not self._sync.unreliable:
+        # Even from a reports list that shifted while paged: what it missed or showed twice makes the next
+        # sync's digest differ in that bucket, or is newer than reports_until, and is caught then.
+        if reports.newest is not None and not self._sync.unreliable:
             newest = max(reports.newest, until or reports.newest)
             self._sync.reports_until, self._sync.links = format_cursor_value(newest), reports.link_digest(newest)
             self._sync.reports = reports
