@@ -1,9 +1,14 @@
-# One command sets up and runs the tests; one runs a read against a local Meetlog API.
+# One command sets up and runs the tests; one runs the fast tier of them; one lints; one runs a read
+# against a local Meetlog API.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# pytest-xdist workers: one per core. Tests that share an expensive module fixture (a Docker image,
+# the wheel's environment, a server on a fixed port) carry an xdist_group mark and stay on one worker.
+WORKERS ?= auto
+XDIST := -n $(WORKERS) --dist loadgroup
 
-.PHONY: setup test read clean
+.PHONY: setup test test-fast lint read clean
 
 setup: $(VENV)/.installed
 
@@ -16,12 +21,22 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install --quiet -e '.[tests,pyairbyte]'
 	touch $@
 
+# The whole suite, the slow tier included (what CI runs).
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
+
+# All but the slow tier (Docker, PyAirbyte, the wheel, the connector as a process, real rate-limit
+# windows): the edit loop, in under a minute.
+test-fast: setup
+	$(PY) -m pytest $(XDIST) -m "not slow"
+
+# ruff (ruff.toml) and mypy (mypy.ini) on the connector; both run, and either failing fails the target.
+lint: setup
+	$(PY) -m ruff check source_meetlog; ruff=$$?; $(PY) -m mypy source_meetlog && exit $$ruff
 
 # A full read of every stream from a local Meetlog API seeded with sample data.
 read: setup
 	$(PY) -m integration_tests.demo_read
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .cache/wheel-venv
