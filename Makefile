@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 # pytest-xdist workers: one per core. Tests that share an expensive module fixture (a Docker image,
 # the wheel's environment, a server on a fixed port) carry an xdist_group mark and stay on one worker.
 WORKERS ?= auto
+# More pytest options, e.g. `make test ARGS=--durations=20`.
+ARGS ?=
 XDIST := -n $(WORKERS) --dist loadgroup
 
 .PHONY: setup test test-fast lint read clean
@@ -23,12 +25,12 @@ $(VENV)/.installed: setup.py
 
 # The whole suite, the slow tier included (what CI runs).
 test: setup
-	$(PY) -m pytest $(XDIST)
+	$(PY) -m pytest $(XDIST) $(ARGS)
 
 # All but the slow tier (Docker, PyAirbyte, the wheel, the connector as a process, real rate-limit
 # windows): the edit loop, in under a minute.
 test-fast: setup
-	$(PY) -m pytest $(XDIST) -m "not slow"
+	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
 
 # ruff (ruff.toml) and mypy (mypy.ini) on the connector; both run, and either failing fails the target.
 lint: setup
