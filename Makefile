@@ -3,12 +3,12 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
-# pytest-xdist workers: one per core. Tests that share an expensive module fixture (a Docker image,
-# the wheel's environment, a server on a fixed port) carry an xdist_group mark and stay on one worker.
+# pytest-xdist workers: one per core. Each test goes to whichever worker is free, but the modules
+# conftest.py's WHOLE_MODULES names, whose module fixtures are expensive, stay whole on one worker.
 WORKERS ?= auto
 # More pytest options, e.g. `make test ARGS=--durations=20`.
 ARGS ?=
-XDIST := -n $(WORKERS) --dist loadgroup
+XDIST := -n $(WORKERS) --dist load
 
 .PHONY: setup test test-fast lint read clean
 

@@ -53,7 +53,7 @@ from integration_tests.pruned_catalog import (
 )
 from integration_tests.served_records import differences, served_records
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("column_selection")]
+pytestmark = pytest.mark.slow
 
 FULL, INCREMENTAL = "full_refresh", "incremental"
 MODES = (FULL, INCREMENTAL)

@@ -409,7 +409,6 @@ def console_discover(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("config_fuzz_console")  # console_discover, once per module, runs every config
 @pytest.mark.parametrize("name", sorted(CONSOLE_CONFIGS))
 def test_given_a_hostile_config_when_discover_runs_then_a_catalog_or_one_readable_config_error_and_no_traceback(
     console_discover, name

@@ -15,7 +15,7 @@ import pytest
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import assert_no_key_fragment
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("console_script")]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT_SECONDS = 120

@@ -16,7 +16,7 @@ from integration_tests.killed_sync import Run, fetched_again, latest_records, re
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.served_records import configured_catalog, describe, differences, served_records
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("killed_sync")]
+pytestmark = pytest.mark.slow
 
 STREAMS = ("transcripts", "reports", "projects")
 KILL_AFTER_DETAILS = 190

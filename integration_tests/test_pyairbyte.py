@@ -33,7 +33,6 @@ pytestmark = [
         reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
     ),
     pytest.mark.slow,
-    pytest.mark.xdist_group("pyairbyte"),
 ]
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pyairbyte_to_duckdb.py"

@@ -46,7 +46,6 @@ pytestmark = [
         reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
     ),
     pytest.mark.slow,
-    pytest.mark.xdist_group("pyairbyte_changes"),
 ]
 
 STREAMS = ("transcripts", "reports", "projects")

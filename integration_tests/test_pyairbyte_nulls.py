@@ -40,7 +40,6 @@ pytestmark = [
         reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
     ),
     pytest.mark.slow,
-    pytest.mark.xdist_group("pyairbyte_nulls"),
 ]
 
 TIMEOUT_SECONDS = 300

@@ -29,7 +29,7 @@ from integration_tests.served_records import (
     served_records,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("records_as_served")]
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT_SECONDS = 180

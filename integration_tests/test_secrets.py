@@ -491,7 +491,6 @@ CONSOLE_SCENARIOS = [
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("secrets_console")  # console_runs, once per module, runs every scenario
 @pytest.mark.parametrize("scenario", CONSOLE_SCENARIOS)
 def test_given_a_console_command_and_scenario_then_no_key_fragment_in_stdout_stderr_or_state(console_runs, scenario):
     run = console_runs["runs"][scenario]
@@ -501,7 +500,6 @@ def test_given_a_console_command_and_scenario_then_no_key_fragment_in_stdout_std
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("secrets_console")
 def test_the_console_scenarios_end_as_they_should(console_runs):
     """The scans above prove something only if the commands really ran into their scenarios."""
     runs = console_runs["runs"]

@@ -23,8 +23,7 @@ FAR_FUTURE = "2100-01-01T00:00:00Z"
 STREAM_CURSORS = {"transcripts": "created_at", "reports": "created_at", "projects": "updated_at"}
 LIST_PATHS = {f"/api/v1/export/{stream}" for stream in STREAM_CURSORS}
 
-# One worker holds the fixed port for the whole module.
-pytestmark = [pytest.mark.usefixtures("meetlog_acceptance_server"), pytest.mark.xdist_group("standard_suite")]
+pytestmark = pytest.mark.usefixtures("meetlog_acceptance_server")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -35,7 +35,7 @@ from integration_tests.served_records import differences, served_records
 from integration_tests.wheel_build import DISTRIBUTION, REPO, repository_files
 from integration_tests.wheel_venv import WheelVenv, isolated_environment, wheel_venv
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("wheel")]
+pytestmark = pytest.mark.slow
 
 STREAMS = ("transcripts", "reports", "projects")
 ALL_STREAMS = (*STREAMS, "project_transcripts")
