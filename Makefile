@@ -1,4 +1,5 @@
-# One command sets up and runs the tests; one runs a read against a local Meetlog API.
+# One command sets up and runs the tests; one runs the fast tier of them; one lints; one runs a read
+# against a local Meetlog API.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -7,8 +8,14 @@ PY := $(VENV)/bin/python
 AGENT_VENV ?= .cache/agent-venv
 AGENT_PY := $(AGENT_VENV)/bin/python
 AGENT_TESTS := integration_tests/test_agent_connector.py
+# pytest-xdist workers: one per core. Each test goes to whichever worker is free, but the modules
+# conftest.py's WHOLE_MODULES names, whose module fixtures are expensive, stay whole on one worker.
+WORKERS ?= auto
+# More pytest options, e.g. `make test ARGS=--durations=20`.
+ARGS ?=
+XDIST := -n $(WORKERS) --dist load
 
-.PHONY: setup test read clean setup-agent test-agent agent-example
+.PHONY: setup test test-fast lint read clean setup-agent test-agent agent-example
 
 setup: $(VENV)/.installed
 
@@ -21,9 +28,19 @@ $(VENV)/.installed: setup.py
 	$(PY) -m pip install --quiet -e '.[tests,pyairbyte]'
 	touch $@
 
+# The whole suite, the slow tier included (what CI runs).
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST) $(ARGS)
 	$(MAKE) --no-print-directory test-agent
+
+# All but the slow tier (Docker, PyAirbyte, the wheel, the connector as a process, real rate-limit
+# windows, the long model run): the edit loop, in about a minute.
+test-fast: setup
+	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
+
+# ruff (ruff.toml) and mypy (mypy.ini) on the connector; both run, and either failing fails the target.
+lint: setup
+	$(PY) -m ruff check source_meetlog; ruff=$$?; $(PY) -m mypy source_meetlog && exit $$ruff
 
 setup-agent: $(AGENT_VENV)/.installed
 
@@ -47,4 +64,4 @@ read: setup
 	$(PY) -m integration_tests.demo_read
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .cache/wheel-venv $(AGENT_VENV)
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .cache/wheel-venv $(AGENT_VENV)

@@ -18,8 +18,14 @@ AGENT_REQUIREMENTS = [
 
 TEST_REQUIREMENTS = [
     "pytest>=8,<10",
+    "pytest-xdist>=3.5,<4",  # make test runs the suite on every core
     "hypothesis>=6.100,<7",
     "requests-mock>=1.12,<2",
+    # make lint (ruff.toml, mypy.ini): ruff's rules change between minor releases, so one minor.
+    "ruff>=0.17,<0.18",
+    "mypy>=1.20,<2",
+    "types-PyYAML>=6,<7",
+    "types-requests>=2.31,<3",
 ]
 
 setup(

@@ -6,6 +6,8 @@
 - `config`: a config for `server` with a fresh key of every scope.
 - `quick_retries`: each retry's sleep capped at 50 ms, where a fault's outcome is under test, not
   the timing of its retries (unit_tests/test_backoff.py pins that).
+- `connector_wheel`: the connector's wheel, built once per run for test_wheel.py and test_pyairbyte.py,
+  whichever pytest-xdist worker asks first.
 
 Module-scoped servers (test_console_script.py, test_docker_image.py, test_config_fuzz.py's `live`)
 stay in their modules: their other module-scoped fixtures need one, and these are function-scoped.
@@ -18,7 +20,10 @@ say: `meetlog_acceptance_server` starts it there, with the key they name.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
+import os
+import shutil
 import time
 import types
 from pathlib import Path
@@ -31,6 +36,7 @@ import airbyte_cdk.sources.streams.http.rate_limiting as cdk_rate_limiting
 
 from integration_tests.harness import config_for
 from integration_tests.meetlog_server import ALL_SCOPES, MeetlogServer, build_dataset
+from integration_tests.wheel_build import build_wheel
 
 SAMPLE_CONFIG_PATH = Path(__file__).parent / "sample_config.json"
 # Another run of the suite (a second pytest on the same machine) may hold the fixed port; its
@@ -79,6 +85,28 @@ def meetlog_acceptance_server() -> Iterator[MeetlogServer]:
         yield server
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------------------ the connector's wheel, once per run
+
+
+@pytest.fixture(scope="session")
+def connector_wheel(tmp_path_factory) -> Path:
+    """The wheel wheel_build.build_wheel makes of the work tree, built once per run.
+
+    Under pytest-xdist each worker has a session of its own, and their temporary directories share a
+    parent: the first worker to ask builds the wheel there, under a lock, and the others take it.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    work_dir, built = root / "connector-wheel", root / "connector-wheel.built"
+    with open(root / "connector-wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            shutil.rmtree(work_dir, ignore_errors=True)  # what a failed build of another worker left
+            built.write_text(str(build_wheel(work_dir)))
+        return Path(built.read_text())
 
 
 # ------------------------------------------------------------------------------ the local Meetlog API, per test

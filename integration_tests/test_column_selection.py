@@ -53,6 +53,8 @@ from integration_tests.pruned_catalog import (
 )
 from integration_tests.served_records import differences, served_records
 
+pytestmark = pytest.mark.slow
+
 FULL, INCREMENTAL = "full_refresh", "incremental"
 MODES = (FULL, INCREMENTAL)
 CURSORS = {"transcripts": "created_at", "reports": "created_at", "projects": "updated_at"}

@@ -301,6 +301,7 @@ def test_any_config_parses_to_a_config_or_a_config_error_that_names_the_field_an
     assert parsed.requests_per_minute >= 1 and parsed.lookback_window_days >= 0
 
 
+@pytest.mark.slow  # ~5-9 s: a check against the local API for each drawn config
 @FUZZ
 @given(drawn=configs)
 def test_any_config_checked_gives_a_status_with_a_clear_message_never_a_traceback_a_hang_or_a_key(live, drawn):
@@ -407,6 +408,7 @@ def console_discover(tmp_path_factory):
         return {name: future.result() for name, future in futures.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CONSOLE_CONFIGS))
 def test_given_a_hostile_config_when_discover_runs_then_a_catalog_or_one_readable_config_error_and_no_traceback(
     console_discover, name

@@ -15,6 +15,8 @@ import pytest
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import assert_no_key_fragment
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT_SECONDS = 120
 PROTOCOL_TYPES = {"LOG", "SPEC", "CONNECTION_STATUS", "CATALOG", "RECORD", "STATE", "TRACE", "CONTROL"}

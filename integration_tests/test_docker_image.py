@@ -33,7 +33,7 @@ from integration_tests.served_records import (
     served_records,
 )
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DOCKER = REPO_ROOT.parent / "shared" / "docker" / "local-docker.sh"

@@ -105,6 +105,7 @@ def test_given_reports_in_any_order_when_a_report_is_added_then_only_it_is_fetch
         assert len(second.detail_requests("reports")) == 1
 
 
+@pytest.mark.slow  # ~3-6 s: two syncs of more transcripts than the CDK holds partitions for
 def test_given_more_transcripts_than_the_cdk_holds_partitions_for_when_synced_twice_then_each_arrives_once_and_the_second_resumes():
     """1,200 transcripts are 1,200 detail partitions: more than the 200 that may wait for the workers
     and the 1,000 partition cursors kept (cdk_internals.py: PENDING_PARTITIONS, KEPT_PARTITION_CURSORS). Dropping a closed
@@ -276,7 +277,7 @@ def test_given_a_transcript_pending_for_30_days_when_it_completes_then_the_next_
     assert [(r["id"], r["status"], r["text"]) for r in second.records("transcripts")] == [(month_old, "completed", "Наконец")]
 
 
-@pytest.mark.parametrize("transcripts", [1000, 4000])
+@pytest.mark.parametrize("transcripts", [1000, pytest.param(4000, marks=pytest.mark.slow)])  # 4,000: ~13 s
 def test_given_a_large_first_sync_then_no_state_message_is_larger_than_at_1000_transcripts_nor_64_kb(transcripts):
     """The transcripts state does not grow with the records synced: while the list is read it holds a
     created_at range (core/list_state.py), not the ids handed out, and at the end the newest page's

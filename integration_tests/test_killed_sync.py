@@ -16,6 +16,8 @@ from integration_tests.killed_sync import Run, fetched_again, latest_records, re
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.served_records import configured_catalog, describe, differences, served_records
 
+pytestmark = pytest.mark.slow
+
 STREAMS = ("transcripts", "reports", "projects")
 KILL_AFTER_DETAILS = 190
 FETCHED_AGAIN_PER_KILL = 20  # issue #19: "fetches again at most about 20 records"

@@ -25,12 +25,15 @@ import pytest
 from integration_tests.harness import expected_project_transcripts
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import assert_no_key_fragment
-from integration_tests.wheel_build import DISTRIBUTION, build_wheel
+from integration_tests.wheel_build import DISTRIBUTION
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
-    reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
+        reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
+    ),
+    pytest.mark.slow,
+]
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "pyairbyte_to_duckdb.py"
 STREAMS = ("transcripts", "reports", "projects")
@@ -39,8 +42,8 @@ INSTALLED, WHEEL = "installed executable", "wheel"
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    return build_wheel(tmp_path_factory.mktemp("pyairbyte-wheel"))
+def wheel(connector_wheel: Path) -> Path:
+    return connector_wheel  # conftest: built once per run, shared with test_wheel.py
 
 
 def _expected_cell(value, duckdb_type: str):

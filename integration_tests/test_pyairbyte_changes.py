@@ -40,10 +40,13 @@ from integration_tests.pyairbyte_syncs import SYNCED
 from integration_tests.secrets_scan import assert_no_key_fragment
 from integration_tests.served_records import served_records
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
-    reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
+        reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
+    ),
+    pytest.mark.slow,
+]
 
 STREAMS = ("transcripts", "reports", "projects")
 SYNC_TIMEOUT_SECONDS = 180  # the first one includes PyAirbyte's import

@@ -34,10 +34,13 @@ from integration_tests.served_records import (
     served_records,
 )
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
-    reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("airbyte") is None or importlib.util.find_spec("duckdb") is None,
+        reason="PyAirbyte is not installed: pip install -e '.[pyairbyte]'",
+    ),
+    pytest.mark.slow,
+]
 
 TIMEOUT_SECONDS = 300
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # the API's

@@ -9,6 +9,8 @@ import pytest
 from integration_tests.harness import STREAMS, config_for, minimum_requests, run_sync
 from source_meetlog.components import key_pool
 
+pytestmark = pytest.mark.slow  # real rate-limit windows (seconds each)
+
 LIMIT, WINDOW = 4, 3.0
 
 

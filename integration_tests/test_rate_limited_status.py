@@ -27,6 +27,8 @@ from integration_tests.rate_limited_statuses import (
 )
 from source_meetlog.components.key_pool import TEST_WINDOW_ENVIRONMENT_VARIABLE
 
+pytestmark = pytest.mark.slow  # real rate-limit windows, and the connector as a process
+
 LIMIT, WINDOW = 6, 6.0
 HONEST_WITHIN_SECONDS = 2.0
 COMMAND_TIMEOUT_SECONDS = 120

@@ -122,6 +122,7 @@ def _setup_version() -> str:
 # ---------------------------------------------------------------------------- make read
 
 
+@pytest.mark.slow
 def test_given_the_local_api_when_make_read_runs_then_it_prints_every_record_of_the_three_streams_and_exits_0():
     """Runs what `make read` runs (the Makefile's recipe is checked below), with this test's Python."""
     finished = subprocess.run(
@@ -223,6 +224,7 @@ def test_the_readme_shows_the_two_fresh_machine_commands():
     assert recipe and "pytest" in recipe.group(1)
 
 
+@pytest.mark.slow
 def test_the_installed_console_script_runs():
     script = Path(sys.executable).parent / "source-meetlog"
     spec = subprocess.run([str(script), "spec"], capture_output=True, text=True, timeout=60)

@@ -29,6 +29,8 @@ from integration_tests.served_records import (
     served_records,
 )
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 COMMAND_TIMEOUT_SECONDS = 180
 LAUNCHERS = {

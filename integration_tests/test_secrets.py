@@ -490,6 +490,7 @@ CONSOLE_SCENARIOS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", CONSOLE_SCENARIOS)
 def test_given_a_console_command_and_scenario_then_no_key_fragment_in_stdout_stderr_or_state(console_runs, scenario):
     run = console_runs["runs"][scenario]
@@ -498,6 +499,7 @@ def test_given_a_console_command_and_scenario_then_no_key_fragment_in_stdout_std
     assert_no_leak(run.text, console_runs["keys"])
 
 
+@pytest.mark.slow
 def test_the_console_scenarios_end_as_they_should(console_runs):
     """The scans above prove something only if the commands really ran into their scenarios."""
     runs = console_runs["runs"]

@@ -32,8 +32,10 @@ from integration_tests.harness import expected_project_transcripts
 from integration_tests.meetlog_server import MeetlogServer, build_dataset
 from integration_tests.secrets_scan import assert_no_key_fragment
 from integration_tests.served_records import differences, served_records
-from integration_tests.wheel_build import DISTRIBUTION, REPO, build_wheel, repository_files
+from integration_tests.wheel_build import DISTRIBUTION, REPO, repository_files
 from integration_tests.wheel_venv import WheelVenv, isolated_environment, wheel_venv
+
+pytestmark = pytest.mark.slow
 
 STREAMS = ("transcripts", "reports", "projects")
 ALL_STREAMS = (*STREAMS, "project_transcripts")
@@ -75,8 +77,8 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    return build_wheel(tmp_path_factory.mktemp("wheel-build"))
+def wheel(connector_wheel: Path) -> Path:
+    return connector_wheel  # conftest: built once per run
 
 
 @pytest.fixture(scope="module")

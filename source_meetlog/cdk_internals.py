@@ -23,7 +23,6 @@ from airbyte_cdk.sources.declarative.incremental.concurrent_partition_cursor imp
 from airbyte_cdk.sources.message import MessageRepository
 
 
-
 class CdkInternalMissing(AttributeError):
     """A CDK release removed or renamed something this module relies on: say which, and where."""
 
@@ -203,4 +202,4 @@ def message_to_string(message: AirbyteMessage) -> str:
 
 def keep_null_fields_in_records() -> None:
     """Makes the CDK's entrypoint write records with their null fields; calling it again does nothing."""
-    AirbyteEntrypoint.airbyte_message_to_string = staticmethod(message_to_string)  # type: ignore[method-assign]
+    AirbyteEntrypoint.airbyte_message_to_string = staticmethod(message_to_string)  # type: ignore[method-assign, assignment]

@@ -34,7 +34,9 @@ def _print(message: AirbyteMessage) -> None:
 def _fail(error: AirbyteTracedException) -> NoReturn:
     # A config error is the user's to fix: one clear trace message, no Python traceback.
     message = error.as_sanitized_airbyte_message()
-    message.trace.error.stack_trace = None
+    trace = message.trace
+    assert trace is not None and trace.error is not None  # a traced exception's message is a trace with its error
+    trace.error.stack_trace = None
     _print(message)
     sys.exit(1)
 

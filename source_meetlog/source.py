@@ -5,8 +5,17 @@ import logging
 import sys
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
-from airbyte_cdk.models import (AirbyteCatalog, AirbyteConnectionStatus, AirbyteMessage, AirbyteStateMessage,
-                                AirbyteStreamStatus, ConfiguredAirbyteCatalog, Status, SyncMode, Type)
+from airbyte_cdk.models import (
+    AirbyteCatalog,
+    AirbyteConnectionStatus,
+    AirbyteMessage,
+    AirbyteStateMessage,
+    AirbyteStreamStatus,
+    ConfiguredAirbyteCatalog,
+    Status,
+    SyncMode,
+    Type,
+)
 from airbyte_cdk.sources.declarative.yaml_declarative_source import YamlDeclarativeSource
 from airbyte_cdk.sources.streams.concurrent.abstract_stream import AbstractStream
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
@@ -67,7 +76,7 @@ class SourceMeetlog(YamlDeclarativeSource):
         self._config_of(config)
         return super().discover(logger, config)
 
-    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:  # type: ignore[override]
+    def streams(self, config: Mapping[str, Any]) -> List[AbstractStream]:
         # Each read builds its streams once: the components built here share one ReadContext (config,
         # key pool, progress, answers, rate-limit statuses, what the catalog selected), which goes with the read.
         parsed = self._config_of(config)
@@ -91,15 +100,17 @@ class SourceMeetlog(YamlDeclarativeSource):
         # A full refresh replaces the destination's table, where a deletion marker would be a row of its own.
         replaced = {s.stream.name for s in catalog.streams if s.sync_mode == SyncMode.full_refresh}
         for message in super().read(logger, config, catalog, state):
-            status = message.trace.stream_status if message.type == Type.TRACE else None
+            trace = message.trace if message.type == Type.TRACE else None
+            record = message.record if message.type == Type.RECORD else None
+            status = trace.stream_status if trace else None
             if status and self._read and status.status in (AirbyteStreamStatus.COMPLETE, AirbyteStreamStatus.INCOMPLETE):
                 self._read.status.stream_done(status.stream_descriptor.name)  # nothing more is said of it
-            if message.type == Type.RECORD and message.record.stream in replaced and DELETED_AT_FIELD in message.record.data:
+            if record and record.stream in replaced and DELETED_AT_FIELD in record.data:
                 continue
-            if message.type == Type.TRACE and message.trace.error:
+            if trace and trace.error:
                 # The CDK builds internal_message from the API's error body, and an API may quote
                 # the request's Authorization header there; it does not filter that field.
-                error = message.trace.error
+                error = trace.error
                 error.message = filter_secrets(error.message or "")
                 error.internal_message = filter_secrets(error.internal_message or "") or None
                 error.stack_trace = filter_secrets(error.stack_trace or "") or None

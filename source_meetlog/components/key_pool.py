@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Tuple, cast
 
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
@@ -111,7 +111,7 @@ class KeyPool:
             if key is not None:
                 if self._status is not None:
                     self._status.flowing(stream)
-                return key, slot
+                return key, cast(Slot, slot)  # _try_take gives a slot with every key
             wait = ready_at - self._clock()
             # Refused as the server asked it, not as what is left after the CDK's own pause.
             if asked > self._max_wait or wait > self._max_wait:

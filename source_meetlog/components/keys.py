@@ -37,7 +37,8 @@ SLOT_ATTRIBUTE = "_meetlog_slot"
 
 
 def _key_of(request: requests.PreparedRequest) -> Optional[str]:
-    header = (request.headers or {}).get("Authorization", "")
+    headers: Mapping[str, Any] = request.headers or {}
+    header = headers.get("Authorization", "")
     return header[len(BEARER) :] if header.startswith(BEARER) else None
 
 

@@ -56,7 +56,7 @@ class ReportMismatches(RecordTransformation):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         self._stream = parameters["name"]
-        schema = json.loads(resources.files("source_meetlog").joinpath("schemas", f"{self._stream}.json").read_text())
+        schema = json.loads(resources.files("source_meetlog").joinpath("schemas").joinpath(f"{self._stream}.json").read_text())
         self._validator = Draft7Validator(schema, format_checker=_DATE_TIMES)
         self._reported: Set[Tuple[str, str]] = set()
         self._lock = threading.Lock()  # records of one stream are transformed on several threads

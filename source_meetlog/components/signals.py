@@ -34,9 +34,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Collection, Deque, Dict, Optional
 
-from airbyte_cdk.models import (AirbyteMessage, AirbyteRecordMessage, AirbyteStreamStatus, AirbyteStreamStatusReason,
-                                AirbyteStreamStatusReasonType, StreamDescriptor, Type)
-from airbyte_cdk.models.airbyte_protocol import AirbyteStreamStatusRateLimitedReason
+from airbyte_cdk.models import (
+    AirbyteMessage,
+    AirbyteRecordMessage,
+    AirbyteStreamStatus,
+    AirbyteStreamStatusReason,
+    AirbyteStreamStatusReasonType,
+    StreamDescriptor,
+    Type,
+)
+
+# Re-exported there by `import *` from the untyped airbyte_protocol_dataclasses, which mypy cannot follow.
+from airbyte_cdk.models.airbyte_protocol import AirbyteStreamStatusRateLimitedReason  # type: ignore[attr-defined]
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
@@ -109,6 +118,7 @@ class RateLimitStatus:
             self._done.add(stream)
 
     def _send(self, stream: str, reasons) -> None:
+        assert self._repository is not None  # waiting() and flowing() send nothing without one
         self._repository.emit_message(
             as_airbyte_message(StreamDescriptor(name=stream), AirbyteStreamStatus.RUNNING, reasons)
         )

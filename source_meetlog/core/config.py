@@ -9,7 +9,7 @@ back: errors name a key by its position in the list, never by its value.
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import pendulum
@@ -140,7 +140,7 @@ def parse_api_keys(value: str) -> Tuple[str, ...]:
             raise ConfigError("api_key", f"{where} does not look like a Meetlog API key: keys start with '{KEY_PREFIX}'.")
         if not _KEY_BODY.match(key):
             raise ConfigError("api_key", f"{where} contains spaces, quotes or other characters a key never has.")
-    first_position = {}
+    first_position: Dict[str, int] = {}
     for position, key in enumerate(keys, start=1):
         if key in first_position:
             raise ConfigError("api_key", f"keys #{first_position[key]} and #{position} are the same key; list each key once.")
