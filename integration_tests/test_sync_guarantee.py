@@ -31,6 +31,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition,
 from integration_tests.meetlog_server import MeetlogServer
 from integration_tests.sync_model import INCREMENTAL_STREAMS, Account, Settings, cache_manifest_building, small_account
 
+pytestmark = pytest.mark.slow  # hundreds of in-process reads (make test-fast leaves it to make test)
+
 EXAMPLES = int(os.environ.get("MEETLOG_MODEL_EXAMPLES", "100"))
 STEPS = int(os.environ.get("MEETLOG_MODEL_STEPS", "5"))
 # Which sequences: the same ones on every run unless a long run asks for new ones.

@@ -14,6 +14,8 @@ from integration_tests.meetlog_server import MeetlogServer
 from integration_tests.sync_model import Account, Attempt, Settings, cache_manifest_building, small_account
 
 
+pytestmark = pytest.mark.slow  # many in-process reads, and a real process: make test runs them, make test-fast not
+
 @pytest.fixture
 def account(monkeypatch) -> Iterator[Account]:
     """8 transcripts (one processing, one failed, one with a 200 KB text), a report each, 3 projects,

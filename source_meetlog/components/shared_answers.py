@@ -65,7 +65,8 @@ def _copy(response: requests.Response) -> requests.Response:
     The request is copied without its Authorization header: a stored answer holds no key.
     """
     duplicate = requests.Response()
-    duplicate.__setstate__(response.__getstate__())  # Response's pickled state: the body is read, no socket
+    # Response's pickled state: the body is read, no socket (requests defines both; its stubs do not).
+    duplicate.__setstate__(response.__getstate__())  # type: ignore[attr-defined]
     duplicate.headers = CaseInsensitiveDict(response.headers)
     duplicate.cookies = response.cookies.copy()
     duplicate.history = []
