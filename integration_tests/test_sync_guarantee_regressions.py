@@ -196,3 +196,26 @@ def test_given_a_transcript_deleted_while_the_list_is_paged_when_the_last_page_c
         assert_destination_is_as_served(account, settings)
     finally:
         server.stop()
+
+
+def test_given_a_report_moved_between_two_attempts_of_a_first_sync_then_both_transcripts_end_with_their_report_ids(
+    monkeypatch
+):
+    """Found by the model's long run (issue #23), shrunk: 5 transcripts, 2 a page; the first sync is
+    killed after 4 records, and the newest transcript's report moves to the second one before the resume.
+    Both were delivered by the killed attempt, and the list shows neither change: the resume must still
+    send both again, since what the attempt delivered includes their report_ids."""
+    from integration_tests.test_sync_guarantee import apply_change
+
+    cache_manifest_building(monkeypatch)
+    server = MeetlogServer(small_account(seed=0, transcripts=5), requests_per_window=None, max_page_size=2).start()
+    try:
+        account = Account(server)
+        settings = Settings(keys=(server.add_key(),))
+
+        account.sync(settings, kills=[4], between_attempts=[lambda: apply_change(account, ("move_report", 0, 0))])
+        account.sync(settings)
+
+        assert_destination_is_as_served(account, settings)
+    finally:
+        server.stop()

@@ -47,6 +47,7 @@ def sync(saved: dict, transcripts: List[dict], report_sets: ReportSets, cursor_h
     plan = FetchPlan(rules, ListState.read(saved, "created_at"), at(cursor_hours) if cursor_hours is not None else None,
                      inclusive=False, now=NOW)
     plan.new_read()
+    plan.links_from(report_sets)  # as the router does: the reports list first
     details = {t["id"]: t for t in (*transcripts, *older)}
     fetched = []
     for position, detail in enumerate(transcripts):
@@ -173,6 +174,7 @@ def paged_sync(saved: dict, pages: List[List[dict]], report_sets: ReportSets, ru
     plan = FetchPlan(rules, ListState.read(saved, "created_at"), at(cursor_hours) if cursor_hours is not None else None,
                      inclusive=False, now=NOW)
     plan.new_read()
+    plan.links_from(report_sets)  # as the router does: the reports list first
     details = {t["id"]: t for page in pages for t in page}
     total = len(details)
     details.update((t["id"], t) for t in older)

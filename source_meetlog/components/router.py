@@ -85,10 +85,14 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             if partition is None:
                 break
             plan = self._plan_for(own, partition.to_slice())
+            # Read first: what an interrupted attempt delivered of a transcript includes its report_ids.
+            reports = self._report_sets(report_lists[0]) if report_lists and self._read.selection.links_reports else None
+            if reports is not None:
+                plan.links_from(reports)
             yield from self._partitions(self._read_list(plan, partition, own), plan)
             yield from self._partitions(plan.finish(), plan)
-            if report_lists and self._read.selection.links_reports:
-                yield from self._partitions(plan.relinks(self._report_sets(report_lists[0])), plan)
+            if reports is not None:
+                yield from self._partitions(plan.relinks(reports), plan)
             if own.incremental_dependency:
                 self._send_deletion_markers(parent, plan)
             plan.close()

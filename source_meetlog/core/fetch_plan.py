@@ -77,6 +77,12 @@ class FetchPlan:
     def read_to_the_end(self) -> bool:
         return self._walked.to_the_end
 
+    def links_from(self, reports: ReportSets) -> None:
+        """The reports list, read before the transcripts list: a transcript is marked with its report_ids too,
+        so a report moved between two attempts sends again what the first delivered (core/resume.py)."""
+        self._expect(READING)
+        self._sync.reports = reports
+
     def see(self, item: Mapping[str, Any], page: Any, record_id: Optional[str], cursor_value: Optional[datetime],
             total: Optional[int] = None, pages: Optional[int] = None) -> Iterable[Fetch]:
         """The fetches this listed item calls for. `total`, `pages`: the page's meta."""
@@ -104,17 +110,19 @@ class FetchPlan:
             self._memory.seen[record_id] = Seen(listed, final, cursor_value, created, walked.position,
                                                  walked.pages == 1, covered, legacy)
         walked.position += 1
+        reports = self._sync.reports
+        mark = listed + (fingerprint(sorted(reports.by_transcript.get(record_id, []))) if reports is not None else b"")
         if covered:
-            self._earlier.check(record_id, listed)
+            self._earlier.check(record_id, mark)
             if rules.list_only:
                 self._memory.items[record_id] = item
-        fetch = self._decide(record_id, item, saved, was_pending, listed, final, cursor_value, covered, legacy)
+        fetch = self._decide(record_id, item, saved, was_pending, (listed, mark), final, cursor_value, covered, legacy)
         if not rules.newest_first:
             if fetch is not None:
                 self._memory.queued[record_id] = fetch
             return ()
         if self._sync.in_order:
-            self._walk.walk(record_id, created, listed, summed=not covered)  # type: ignore[call-arg]
+            self._walk.walk(record_id, created, mark, summed=not covered)  # type: ignore[call-arg]
         handed = [self._hand_out(fetch)] if fetch is not None else []
         lowest = self._earlier.lowest_unsettled()
         if lowest is not None and cursor_value is not None and cursor_value < lowest:
@@ -159,7 +167,6 @@ class FetchPlan:
         if reports.newest is not None and not self._sync.unreliable:
             newest = max(reports.newest, until or reports.newest)
             self._sync.reports_until, self._sync.links = format_cursor_value(newest), reports.link_digest(newest)
-            self._sync.reports = reports
         return [self._hand_out(Fetch(t)) for t in sorted(changed - self._memory.handed_out)]
 
     def deleted(self) -> List[str]:
@@ -241,14 +248,15 @@ class FetchPlan:
         if self._sync.phase not in phases:
             raise PlanOutOfOrder(f"called in the {self._sync.phase} phase; it belongs to: {', '.join(phases)}")
 
-    def _decide(self, record_id: str, item: Mapping[str, Any], saved: Optional[Sent], was_pending: bool, listed: bytes,
-                final: bool, cursor_value: Optional[datetime], covered: bool, legacy: bool) -> Optional[Fetch]:
+    def _decide(self, record_id: str, item: Mapping[str, Any], saved: Optional[Sent], was_pending: bool,
+                listed_and_mark: tuple, final: bool, cursor_value: Optional[datetime], covered: bool, legacy: bool) -> Optional[Fetch]:
+        listed, mark = listed_and_mark  # mark: the list fingerprint, and a transcript's report_ids where they are known
         memory = self._memory
         if legacy or record_id in memory.handed_out:
             return None
         if covered:
             delivered = self._earlier.delivered_as(record_id)
-            if delivered is None or delivered == listed:
+            if delivered is None or delivered == mark:
                 return None  # decided when the region settles, or reached the destination as listed now
             memory.resend.add(record_id)  # listed otherwise since the region settled: sent again
         elif not self._change.changed(saved, was_pending, listed, final, cursor_value):

@@ -115,8 +115,9 @@ class SyncMemory:
             return None
         last = saved.entry(record_id)[0]
         if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
-            delivered = earlier.delivered_as(record_id) or seen.listed
-            return Sent(delivered, last.detail if last is not None and last.listed == delivered else None)
+            delivered = earlier.delivered_as(record_id) or seen.listed  # its list fingerprint, and report_ids if known
+            known = delivered[4:8] or (last.detail if last is not None and last.listed == seen.listed else None)
+            return Sent(seen.listed, known)
         if last is not None and last.listed is not None and not seen.legacy:
             return last
         return Sent(seen.listed)  # sent by a 0.1.0 attempt, or before fingerprints were kept: the list says
