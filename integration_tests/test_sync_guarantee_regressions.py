@@ -219,3 +219,25 @@ def test_given_a_report_moved_between_two_attempts_of_a_first_sync_then_both_tra
         assert_destination_is_as_served(account, settings)
     finally:
         server.stop()
+
+
+def test_given_projects_synced_with_list_columns_only_beside_project_transcripts_when_every_column_is_selected_then_each_project_arrives_whole(
+    monkeypatch
+):
+    """Found by the model's long run (issue #23), shrunk: with project_transcripts selected, projects'
+    details are read anyway, so a sync with projects' list columns alone still fetched them, and its
+    state did not say that the rows hold list columns only. Selecting `transcripts` next must send
+    every project again, with it."""
+    cache_manifest_building(monkeypatch)
+    server = MeetlogServer(small_account(seed=0, transcripts=5), requests_per_window=None, max_page_size=2).start()
+    try:
+        account = Account(server)
+        narrow = Settings(keys=(server.add_key(),), list_only=frozenset({"projects", "transcripts"}))
+        account.sync(narrow)
+
+        every_column = Settings(keys=narrow.keys)
+        account.sync(every_column)
+
+        assert_destination_is_as_served(account, every_column)
+    finally:
+        server.stop()

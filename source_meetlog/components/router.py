@@ -113,6 +113,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             reconcile_deletions=self._config.reconcile_deletions and parent_config.incremental_dependency,
             start_date=self._config.start_date, detail_fields=frozenset(self.detail_fields),
             remembered_detail=self.remembered_detail, list_only=name in self._read.selection.list_only,
+            list_columns_only=name in self._read.selection.list_columns_only,
             recheck_listed=name in self._read.selection.details_read_anyway)
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:

@@ -27,6 +27,7 @@ class ListRules:
     # projects' transcripts (re-checked where project_transcripts reads every project's detail anyway).
     remembered_detail: Optional[str] = None
     list_only: bool = False  # the records are the list items: no detail request at all
+    list_columns_only: bool = False  # the user selected list columns alone, details read anyway (list_only implies it)
     recheck_listed: bool = False  # every listed record's detail is read anyway: send it only if it changed
 
     @property
@@ -41,7 +42,7 @@ class ListRules:
 
     def reads_all_again(self, list_only_until_now: bool) -> bool:
         """A stream read from its list pages until now, whose details are wanted now: every record again."""
-        return list_only_until_now and not self.list_only
+        return list_only_until_now and not (self.list_columns_only or self.list_only)
 
     def is_final(self, status: object) -> bool:
         return not self.status_field or status in FINAL_STATUSES

@@ -87,7 +87,7 @@ def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str],
             outcomes.sent.entries.setdefault(key, value)
     return ListState(cursor=cursor, sent=outcomes.sent, pending=outcomes.pending, pending_low=outcomes.pending_low(),
                      reports_until=report_links[0], links=report_links[1], start_date=rules.start_date,
-                     list_only=rules.list_only)
+                     list_only=rules.list_columns_only or rules.list_only)
 
 
 def next_cursor(sync: "object", saved_cursor: Optional[str]) -> Optional[str]:

@@ -27,6 +27,9 @@ class Selection:
 
     # Streams whose selected columns are all on the list pages: read without detail requests.
     list_only: FrozenSet[str] = frozenset()
+    # The same, and those whose details are read anyway: their rows hold the list columns alone, so
+    # selecting a detail column later must send every record again.
+    list_columns_only: FrozenSet[str] = frozenset()
     # Whether transcripts read the reports list for their report_ids (core/links.py): only when the
     # read syncs both, transcripts incrementally and with their details.
     links_reports: bool = False
@@ -41,10 +44,10 @@ def selection_of(columns: Mapping[str, Optional[Collection[str]]], incremental: 
     `incremental`: the streams read incrementally."""
     # project_transcripts' rows are the projects' details: they are fetched anyway.
     details_read_anyway = frozenset({"projects"} if "project_transcripts" in columns else ())
-    list_only = frozenset(name for name, selected in columns.items()
-                          if selected is not None and name in DETAIL_FIELDS and not set(selected) & DETAIL_FIELDS[name]
-                          and name not in details_read_anyway)
+    list_columns_only = frozenset(name for name, selected in columns.items()
+                                  if selected is not None and name in DETAIL_FIELDS and not set(selected) & DETAIL_FIELDS[name])
+    list_only = list_columns_only - details_read_anyway
     # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
     links = {"transcripts", "reports"} <= columns.keys() and "transcripts" in incremental and "transcripts" not in list_only
-    return Selection(list_only, links, details_read_anyway,
+    return Selection(list_only, list_columns_only, links, details_read_anyway,
                      shares_answers=links or {"projects", "project_transcripts"} <= columns.keys())
