@@ -241,3 +241,27 @@ def test_given_projects_synced_with_list_columns_only_beside_project_transcripts
         assert_destination_is_as_served(account, every_column)
     finally:
         server.stop()
+
+
+def test_given_a_report_moved_and_its_new_transcript_deleted_while_lists_are_paged_then_the_old_transcript_loses_it(
+    monkeypatch
+):
+    """Found by the model's long run (issue #23), shrunk: a report added to the third transcript, then
+    moved to the newest after the reports list was read, then the newest deleted (with its reports) while
+    the next sync paged the reports list. That list shifted, so its links were not compared, yet kept:
+    the move was never seen and the third transcript kept the report for good."""
+    from integration_tests.test_sync_guarantee import apply_change
+
+    cache_manifest_building(monkeypatch)
+    server = MeetlogServer(small_account(seed=0, transcripts=5), requests_per_window=None, max_page_size=2).start()
+    try:
+        account = Account(server)
+        settings = Settings(keys=(server.add_key(),))
+        for change, request in ((("add_report", 2, 0), 1), (("move_report", 0, 0), 2), (("delete_transcript", 0, 0), 3),
+                                (("add_transcript", 0, 0), 1)):
+            account.sync(settings, while_paged=(request, lambda change=change: apply_change(account, change)))
+        account.sync(settings)
+
+        assert_destination_is_as_served(account, settings)
+    finally:
+        server.stop()

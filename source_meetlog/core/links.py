@@ -97,7 +97,9 @@ def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[byte
                 changed.add(transcript_id)
         elif reports_until is not None and reports.newest_of(transcript_id) > reports_until:
             changed.add(transcript_id)  # a report made since: its transcript was sent without it
-    if reports.complete and reports_until is not None and links_then is not None:
+    # Compared even on a list that shifted while paged: a move it shows must not be taken in unseen (a
+    # report it missed or showed twice only sends a bucket more).
+    if reports_until is not None and links_then is not None:
         now = reports.link_digest(reports_until)
         moved = {bucket for bucket in range(LINK_BUCKETS) if now[bucket] != links_then[bucket]}
         changed.update(t for t in reports.by_transcript if _bucket(t) in moved)  # a report moved or went
