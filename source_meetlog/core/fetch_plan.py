@@ -47,7 +47,7 @@ class FetchPlan:
         restarts = rules.reads_all_again(saved.list_only)
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
-        self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), restarts, self._saved.reports_until, self._saved.links,
+        self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), self._saved.reports_until, self._saved.links,
                            parse_cursor_value(rules.start_date))
         self._change = ChangeRule.for_sync(rules, self._saved.sent, self._saved.start_date,
                                            None if restarts else resume_after, inclusive)
@@ -122,7 +122,7 @@ class FetchPlan:
                 self._memory.queued[record_id] = fetch
             return ()
         if self._sync.in_order:
-            self._walk.walk(record_id, created, mark, summed=not covered)  # type: ignore[call-arg]
+            self._walk.walk(record_id, created, mark, summed=not covered)
         handed = [self._hand_out(fetch)] if fetch is not None else []
         lowest = self._earlier.lowest_unsettled()
         if lowest is not None and cursor_value is not None and cursor_value < lowest:
@@ -219,12 +219,12 @@ class FetchPlan:
         self._expect(CLOSED)
         if self._sync.outcome is None:
             outcomes = Outcomes(self._rules, self._saved, self._memory.answers, self._memory.handed_out, self._shape)
-            for record_id, seen in self._memory.seen.items():
-                outcomes.seen(record_id, self._memory.sent_of(record_id, seen, self._saved, self._earlier), seen)
+            outcomes.seen_all(self._memory, self._earlier)
             outcomes.not_met(self._pending.unseen)
-            links = as_sent(self._sync.links, self._sync.reports, {t: a.sent.detail for t, a in self._memory.answers.items()})
-            self._sync.outcome = next_state(outcomes, self._sync.unreliable, next_cursor(self._sync, self._saved.cursor),
-                                             (self._sync.reports_until, links))
+            sync = self._sync
+            links = as_sent(sync.links, sync.reports, {t: a.sent.detail for t, a in self._memory.answers.items()})
+            cursor = next_cursor(sync.newest, sync.read_at, sync.unreliable, self._saved.cursor)
+            self._sync.outcome = next_state(outcomes, sync.unreliable, cursor, (sync.reports_until, links))
         return self._sync.outcome
 
     def checkpoint_is_due(self) -> bool:

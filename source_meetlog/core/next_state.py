@@ -54,6 +54,11 @@ class Outcomes:
         elif self.rules.remembers_all or seen.on_first_page:
             self.sent.entries[record_id] = sent
 
+    def seen_all(self, memory: Any, earlier: Any) -> None:
+        """Every listed record the sync remembers (sync_memory.SyncMemory), as the destination holds it."""
+        for record_id, seen in memory.seen.items():
+            self.seen(record_id, memory.sent_of(record_id, seen, self.saved, earlier), seen)
+
     def not_met(self, keys: Iterable[Key]) -> None:
         """Pending records the list did not reach, or re-checked by detail."""
         for key in keys:
@@ -90,9 +95,8 @@ def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str],
                      list_only=rules.list_columns_only or rules.list_only)
 
 
-def next_cursor(sync: "object", saved_cursor: Optional[str]) -> Optional[str]:
+def next_cursor(newest: Optional[datetime], read_at: datetime, unreliable: bool, saved_cursor: Optional[str]) -> Optional[str]:
     """The newest record seen, but never past the second the list was read in, nor backwards."""
-    newest, read_at, unreliable = sync.newest, sync.read_at, sync.unreliable  # type: ignore[attr-defined]
     if unreliable or newest is None:
         return saved_cursor  # stay where the last sync settled
     reached, saved = min(newest, read_at), parse_cursor_value(saved_cursor)

@@ -58,7 +58,6 @@ class ListPass:
 class SyncFacts:
     read_at: datetime
     saved_bytes: int
-    restarts: bool
     reports_until: Optional[str]
     links: Optional[Tuple[int, ...]]
     start: Optional[datetime]

@@ -48,8 +48,8 @@ class PrefixWalk:
         self._upto: Optional[Tuple[datetime, str]] = None
         self._digest = Digest()
 
-    def walk(self, record_id: str, created: Optional[datetime], listed: bytes) -> None:
-        if created is not None:
+    def walk(self, record_id: str, created: Optional[datetime], listed: bytes, summed: bool = True) -> None:
+        if created is not None and summed:
             self._upto = sort_key(record_id, created)
             self._digest.add(record_id, listed)
 
