@@ -4,8 +4,9 @@
   rate limit. A module that needs other MeetlogServer options (a fault seed, a dataset, a limit)
   overrides `server_options`, not `server` (test_faults.py). `start_server` starts more of them.
 - `config`: a config for `server` with a fresh key of every scope.
-- `quick_retries`: each retry's sleep capped at 50 ms, where a fault's outcome is under test, not
-  the timing of its retries (unit_tests/test_backoff.py pins that).
+- `quick_retries` (every test here): the CDK's sleep before each retry capped at 50 ms, as a fault's
+  outcome is under test, not the timing of its retries (unit_tests/test_backoff.py pins that). The
+  key pool's waits for Retry-After and its window are not the CDK's sleep: they stay real.
 - `connector_wheel`: the connector's wheel, built once per run for test_wheel.py and test_pyairbyte.py,
   whichever pytest-xdist worker asks first.
 
@@ -153,7 +154,7 @@ def config(server: MeetlogServer) -> dict:
     return config_for(server, server.add_key())
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def quick_retries(monkeypatch) -> None:
     """Caps each retry's sleep at 50 ms, so six attempts at a fault that never heals take no time.
     For tests of a fault's outcome; the timing of retries is pinned by unit_tests/test_backoff.py."""

@@ -200,7 +200,7 @@ def test_given_meta_numbers_as_text_when_read_then_paging_still_ends_and_every_r
     ],
 )
 def test_given_a_body_of_the_wrong_shape_every_time_when_read_then_the_stream_stops_with_a_clear_error(
-    server, quick_retries, stream, rewrite
+    server, stream, rewrite
 ):
     rewrite(Rewrite(server))
 
@@ -289,7 +289,7 @@ def test_given_a_start_date_and_a_list_item_without_created_at_when_read_then_th
 
 
 def test_given_one_detail_without_its_id_when_read_then_it_arrives_with_the_id_it_was_fetched_by_and_is_reported(
-    server, quick_retries
+    server
 ):
     victim = server.dataset.list_items("transcripts")[3]["id"]
     Rewrite(server).detail("transcripts", only(victim, without("id")))

@@ -6,10 +6,9 @@
    every record it missed.
 
 Faults are injected by the server (`server.inject`, seeded by `fault_seed`, so a run repeats);
-mid-sync changes (revoked keys, deleted records, page drift) by its `on_request` hook. Retries
-sleep for real (about 1.5-2 s each) in the 429 and chaos tests, where waiting is the behaviour
-under test; elsewhere `quick_retries` shortens them, as the outcome is under test, not the timing
-(unit_tests/test_backoff.py pins that).
+mid-sync changes (revoked keys, deleted records, page drift) by its `on_request` hook. The CDK's sleep
+before each retry is capped at 50 ms (conftest.py's `quick_retries`), as the outcome is under test,
+not the timing (unit_tests/test_backoff.py pins that); the key pool's waits for Retry-After stay real.
 
 Reproduce one row of RELIABILITY.md: `.venv/bin/pytest integration_tests/test_faults.py -k <name>`.
 """
@@ -140,9 +139,7 @@ ONE_SHOT_FAULTS = [
 
 
 @pytest.mark.parametrize("fault", ONE_SHOT_FAULTS)
-def test_given_a_fault_on_a_list_page_and_on_a_detail_when_read_then_retried_and_every_record_arrives_once(
-    server, quick_retries, fault
-):
+def test_given_a_fault_on_a_list_page_and_on_a_detail_when_read_then_retried_and_every_record_arrives_once(server, fault):
     key = server.add_key()
     server.inject(fault, path_prefix=list_path("reports"), times=1)  # the first request is the list
     server.inject(fault, path_prefix=detail_prefix("reports"), times=1, after=3)
@@ -156,7 +153,7 @@ def test_given_a_fault_on_a_list_page_and_on_a_detail_when_read_then_retried_and
 
 
 def test_given_a_fault_on_page_two_of_two_when_read_then_that_page_is_read_again_and_nothing_is_skipped(
-    paged_server, quick_retries
+    paged_server
 ):
     server = paged_server
     key = server.add_key()
@@ -257,7 +254,7 @@ def test_given_a_429_asking_for_an_hour_when_read_then_a_clear_error_at_once_and
     ],
 )
 def test_given_a_detail_that_never_stops_failing_when_read_then_a_clear_error_and_the_next_sync_delivers_every_missed_record(
-    server, quick_retries, fault
+    server, fault
 ):
     """A first sync settles; 6 transcripts arrive; one of them fails all six attempts."""
     key = server.add_key()
@@ -287,7 +284,7 @@ def test_given_a_detail_that_never_stops_failing_when_read_then_a_clear_error_an
     [pytest.param(faults.http_500_html(), id="http_500_html"), pytest.param(faults.reset(), id="connection_reset")],
 )
 def test_given_list_page_two_never_stops_failing_when_read_then_a_clear_error_and_the_next_sync_delivers_every_record(
-    paged_server, quick_retries, fault
+    paged_server, fault
 ):
     server = paged_server
     key = server.add_key()
@@ -609,7 +606,7 @@ def test_given_a_detail_slower_than_the_timeout_when_read_then_it_is_abandoned_r
 # ------------------------------------------------------------------------------ an interrupted sync resumes where it was checkpointed
 
 
-def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_at_most_page_three_is_fetched_again(quick_retries):
+def test_given_a_first_sync_that_stops_on_page_three_when_resumed_then_at_most_page_three_is_fetched_again():
     """A sync that stops with an error (detail 221, on page 3, failing on every attempt) leaves, in the
     state the CDK emits as the stream fails, the records handed out before it (the `progress` of
     core/list_state.py): the next sync fetches again the failed record and those after it, never pages 1

@@ -178,7 +178,7 @@ IN_PROCESS_SCENARIOS = {
 @pytest.mark.parametrize("mode", [SyncMode.full_refresh, SyncMode.incremental], ids=["full_refresh", "incremental"])
 @pytest.mark.parametrize("scenario", sorted(IN_PROCESS_SCENARIOS))
 def test_given_three_keys_and_a_scenario_when_read_then_no_key_fragment_in_any_message_or_state(
-    server, keys, quick_retries, scenario, mode
+    server, keys, scenario, mode
 ):
     IN_PROCESS_SCENARIOS[scenario](server, keys)
 
@@ -188,7 +188,7 @@ def test_given_three_keys_and_a_scenario_when_read_then_no_key_fragment_in_any_m
 
 
 def test_given_projects_and_project_transcripts_sharing_answers_when_read_then_no_key_fragment_in_any_message_or_state(
-    server, keys, quick_retries
+    server, keys
 ):
     """One stream hands the other its answers (kept without their Authorization header), a truncated one
     retried first; nothing either stream then writes carries a key."""
@@ -276,7 +276,7 @@ def assert_key_only_in_the_authorization_header(sent, keys: Sequence[str], base_
 
 
 def test_given_several_keys_when_read_then_keys_travel_only_in_the_authorization_header_to_base_url(
-    server, keys, wire, quick_retries
+    server, keys, wire
 ):
     _faults(server)
 
@@ -365,7 +365,7 @@ def test_given_an_api_that_echoes_the_authorization_header_in_errors_when_checke
 
 
 def test_given_an_api_that_echoes_the_authorization_header_in_5xx_pages_when_read_then_no_key_leaks(
-    server, keys, quick_retries
+    server, keys
 ):
     EchoingProxy(server, {EXPORT + "projects/": (502, "html"), EXPORT + "reports/": (500, "json")})
 
