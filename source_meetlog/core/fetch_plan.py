@@ -199,8 +199,9 @@ class FetchPlan:
         send = record_id in self._memory.resend or last_sent is None or last_sent.listed is None or last_sent != value
         # A transcript relinked to its reports may be older than start_date: it was never to be synced.
         send = send and not (self._sync.start and cursor and cursor < self._sync.start)
-        with self._lock:
-            self._memory.answers[record_id] = Answer(value, self._rules.is_final(status), cursor)
+        final = self._rules.is_final(status)
+        with self._lock:  # a final record's cursor is never read again: not kept, a datetime less a record
+            self._memory.answers[record_id] = Answer(value, final, None if final else cursor)
         if send:
             self._budget.sent(len(orjson.dumps(record)))
         return send

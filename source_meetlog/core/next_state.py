@@ -18,11 +18,11 @@ from source_meetlog.core.sent import Sent
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per record answered: slots keep the read's memory flat
 class Answer:
     sent: Sent
     final: bool
-    cursor: Optional[datetime]
+    cursor: Optional[datetime]  # a pending record's, for pending_low; None for a final one
 
 
 @dataclass

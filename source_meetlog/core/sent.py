@@ -32,7 +32,7 @@ def id_hash(record_id: str) -> bytes:
     return hashlib.blake2b(record_id.encode(), digest_size=4, person=b"meetlog-id").digest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per record remembered: slots keep a read's memory flat
 class Sent:
     """A record as it reached the destination: the fingerprint of its list fields (None: not known, a
     0.2.0 state) and of its remembered detail field, a transcript's report_ids (None: not known)."""

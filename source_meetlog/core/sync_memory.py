@@ -14,7 +14,7 @@ from source_meetlog.core.sent import Sent
 READING, FINISHED, CLOSED = "reading", "finished", "closed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fetch:
     """One record to send: by a detail request, or, with `listed`, from its list item."""
 
@@ -22,7 +22,7 @@ class Fetch:
     listed: Optional[Mapping[str, Any]] = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per record remembered: slots keep a read's memory flat
 class Seen:
     listed: bytes  # the fingerprint of its list item
     final: bool
