@@ -36,7 +36,7 @@ test: setup
 	$(MAKE) --no-print-directory test-agent
 
 # All but the slow tier (Docker, PyAirbyte, the wheel, the connector as a process, real rate-limit
-# windows, the long model run): the edit loop, in about a minute.
+# windows, the long model run): the edit loop, in under a minute.
 test-fast: setup
 	$(PY) -m pytest $(XDIST) -m "not slow" $(ARGS)
 
