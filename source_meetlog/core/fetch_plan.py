@@ -193,13 +193,12 @@ class FetchPlan:
         listed = seen.listed if seen is not None else fingerprint(
             {k: v for k, v in record.items() if (k in fields if fields else k not in self._rules.detail_fields)})
         value = sent_value(record, listed, self._rules.remembered_detail)
-        status = record.get(self._rules.status_field) if self._rules.status_field else None
+        final = self._rules.is_final(record.get(self._rules.status_field) if self._rules.status_field else None)
         cursor = parse_cursor_value(record.get(self._rules.cursor_field))
         last_sent = self._memory.rechecks.get(record_id)
         send = record_id in self._memory.resend or last_sent is None or last_sent.listed is None or last_sent != value
         # A transcript relinked to its reports may be older than start_date: it was never to be synced.
         send = send and not (self._sync.start and cursor and cursor < self._sync.start)
-        final = self._rules.is_final(status)
         with self._lock:  # a final record's cursor is never read again: not kept, a datetime less a record
             self._memory.answers[record_id] = Answer(value, final, None if final else cursor)
         if send:
