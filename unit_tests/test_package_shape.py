@@ -65,3 +65,27 @@ def test_the_counts_see_the_package():
     modules = _modules()
     assert "core/fetch_plan.py" in modules and "components/router.py" in modules
     assert _code_lines("core/fetch_plan.py", modules["core/fetch_plan.py"]) > 100
+
+
+def test_private_attributes_of_other_objects_are_touched_in_cdk_internals_alone():
+    """The CDK's private parts are reached through cdk_internals.py alone, where each is guarded
+    (unit_tests/test_cdk_internals.py): elsewhere `x._name` is only ever `self._name` or `cls._name`,
+    and getattr/setattr name no private attribute but the connector's own `_meetlog_` marks."""
+    reaching = []
+    for path, tree in _modules().items():
+        if path == "cdk_internals.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                if not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                    reaching.append(f"{path}:{node.lineno} .{node.attr}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "hasattr"):
+                named = node.args[1] if len(node.args) > 1 else None
+                if isinstance(named, ast.Constant) and isinstance(named.value, str) and _private(named.value) \
+                        and not named.value.startswith("_meetlog_"):
+                    reaching.append(f"{path}:{node.lineno} {node.func.id}({named.value!r})")
+    assert reaching == []
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
