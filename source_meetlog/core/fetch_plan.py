@@ -111,7 +111,7 @@ class FetchPlan:
                                                  walked.pages == 1, covered, legacy)
         walked.position += 1
         reports = self._sync.reports
-        mark = listed + (fingerprint(sorted(reports.by_transcript.get(record_id, []))) if reports is not None else b"")
+        mark = listed + (reports.report_ids_of(record_id) if reports is not None else b"")
         if covered:
             self._earlier.check(record_id, mark)
             if rules.list_only:

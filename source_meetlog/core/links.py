@@ -20,9 +20,9 @@ import hashlib
 from datetime import datetime
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from source_meetlog.core.sent import fingerprint
+from source_meetlog.core.sent import ids_fingerprint
 
-NO_REPORTS = fingerprint([])
+NO_REPORTS = ids_fingerprint([])
 LINK_BUCKETS = 64
 LINK_MARK_BYTES = 6  # 48 bits a bucket: 384 bytes in the state
 LinkDigest = Tuple[int, ...]
@@ -52,6 +52,10 @@ class ReportSets:
             self._newest[transcript_id] = max(created_at, self._newest.get(transcript_id, created_at))
             self.newest = max(created_at, self.newest or created_at)
 
+    def report_ids_of(self, transcript_id: str) -> bytes:
+        """The fingerprint of a transcript's report_ids as this list shows them (core/sent.py: ids_fingerprint)."""
+        return ids_fingerprint(self.by_transcript.get(transcript_id, []))
+
     def newest_of(self, transcript_id: str) -> datetime:
         return self._newest.get(transcript_id, datetime.min)
 
@@ -76,7 +80,7 @@ def as_sent(links: Optional[LinkDigest], reports: Optional[ReportSets],
         return links
     marked = list(links)
     for transcript_id, report_ids in sent.items():
-        if report_ids is not None and report_ids != fingerprint(sorted(reports.by_transcript.get(transcript_id, []))):
+        if report_ids is not None and report_ids != reports.report_ids_of(transcript_id):
             marked[_bucket(transcript_id)] ^= 1
     return tuple(marked)
 
@@ -90,10 +94,10 @@ def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[byte
     <- t2 sent with [r3]; the whole list names no report of t2 now -> {"t2"}
     """
     changed: Set[str] = set()
-    for transcript_id, report_ids in reports.by_transcript.items():
+    for transcript_id in reports.by_transcript:
         sent = sent_report_ids(transcript_id)
         if sent is not None and reports.complete:
-            if sent != fingerprint(sorted(report_ids)):
+            if sent != reports.report_ids_of(transcript_id):
                 changed.add(transcript_id)
         elif reports_until is not None and reports.newest_of(transcript_id) > reports_until:
             changed.add(transcript_id)  # a report made since: its transcript was sent without it

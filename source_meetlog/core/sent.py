@@ -8,7 +8,7 @@ Sent(listed=fp, detail=None)                       -> its report_ids as sent are
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 import orjson
 
@@ -25,6 +25,11 @@ def fingerprint(values: Any) -> bytes:
         values = {k: v for k, v in values.items() if not k.startswith(CONNECTOR_FIELD_PREFIXES)}
     digest = hashlib.blake2b(orjson.dumps(values, option=orjson.OPT_SORT_KEYS), digest_size=FINGERPRINT_BYTES).digest()
     return digest if digest != _NOT_KNOWN else b"\0\0\0\1"
+
+
+def ids_fingerprint(ids: Iterable[str]) -> bytes:
+    """A list of ids taken as a set (a transcript's report_ids): the same 4 bytes in any order."""
+    return fingerprint(sorted(ids))
 
 
 def id_hash(record_id: str) -> bytes:
@@ -58,4 +63,4 @@ def sent_value(record: Mapping[str, Any], listed: bytes, remembered_detail: Opti
     value = record.get(remembered_detail) if remembered_detail else None
     if not isinstance(value, list):
         return Sent(listed)
-    return Sent(listed, fingerprint(sorted(value) if all(isinstance(v, str) for v in value) else value))
+    return Sent(listed, ids_fingerprint(value) if all(isinstance(v, str) for v in value) else fingerprint(value))

@@ -115,7 +115,7 @@ class SyncMemory:
         last = saved.entry(record_id)[0]
         if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
             delivered = earlier.delivered_as(record_id) or seen.listed  # its list fingerprint, and report_ids if known
-            known = delivered[4:8] or (last.detail if last is not None and last.listed == seen.listed else None)
+            known = Sent.from_bytes(delivered).detail or (last.detail if last is not None and last.listed == seen.listed else None)
             return Sent(seen.listed, known)
         if last is not None and last.listed is not None and not seen.legacy:
             return last
