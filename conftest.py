@@ -1,6 +1,6 @@
 """Setup shared by unit_tests/ and integration_tests/ (each keeps its own conftest beside it).
 
-How pytest-xdist shares out the tests (`make test`: `-n <cores + 1> --dist load`): each test goes to
+How pytest-xdist shares out the tests (`make test`: `-n auto --dist load`): each test goes to
 whichever worker is free, except the modules of WHOLE_MODULES, which go whole to one worker, so that
 their module-scoped fixtures (a Docker image, the wheel's environment, a server and the reads made
 against it, a server on the fixed port of the CDK's standard suite) are made once, as in one process.
