@@ -276,7 +276,7 @@ def test_given_records_walked_then_a_checkpoint_covers_the_seconds_above_the_las
 
     progress = plan.state()["progress"]
     assert progress["ranges"] == Ranges(((moment(2) + timedelta(seconds=1), moment(3)),)).as_state()["ranges"]
-    assert len(base64.b64decode(progress["sums"])) == 16 * 8, "a digest of 16 buckets: checkpoints stay small"
+    assert len(base64.b64decode(progress["sums"])) == 8 * 6, "a digest of 8 buckets of 48 bits: checkpoints stay small"
 
 
 def interrupted(rules: ListRules, pages: Sequence[Sequence[dict]], stop_after: int, saved: Optional[dict] = None) -> dict:
@@ -402,19 +402,19 @@ def test_given_a_checkpoint_while_the_list_is_read_then_the_saved_state_is_writt
 
 def test_given_small_records_then_a_checkpoint_waits_until_they_outweigh_it_twenty_times_over():
     """All state messages within 5% of the record bytes, each counted as the line it is: a checkpoint of
-    about 560 bytes (its digest included) needs 11.2 kB of RECORD lines, 31 of these (278 bytes of data
+    about 450 bytes (its digest included) needs 9 kB of RECORD lines, 25 of these (278 bytes of data
     and 90 around it)."""
     plan = plan_for(REPORTS)
     plan.new_read()
     answer = lambda numbers: [plan.answered(f"r{n}", item(f"r{n}", 1, text="x" * 200)) for n in numbers]
-    answer(range(30))
+    answer(range(24))
     assert not plan.checkpoint_is_due()
 
-    answer([30])
+    answer([24])
     assert plan.checkpoint_is_due()
     plan.checkpointed()
     assert not plan.checkpoint_is_due(), "the budget is spent until more records are sent"
-    answer(range(31, 62))
+    answer(range(25, 50))
     assert plan.checkpoint_is_due()
 
 

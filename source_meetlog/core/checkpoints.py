@@ -11,7 +11,7 @@ from typing import Any, Dict
 STATE_BYTES_BUDGET = 0.05
 # What a checkpoint weighs beside the saved list state: the CDK's message around it, and the progress
 # (its digest, core/resume.py); and what a RECORD line weighs beside the record's data.
-CHECKPOINT_BYTES = 560
+CHECKPOINT_BYTES = 450
 RECORD_LINE_BYTES = 90
 
 

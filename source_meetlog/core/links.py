@@ -7,7 +7,7 @@ shared: no extra request) and sends again each transcript whose reports differ f
 
 A report added since the last sync is caught by its created_at. One that existed then and moved to
 another transcript, or was deleted, is caught by comparing `link_digest`s: per bucket of transcript
-ids, a sum of 64-bit marks of (report id, transcript id) over the reports the last sync took in. The
+ids, a sum of 48-bit marks of (report id, transcript id) over the reports the last sync took in. The
 transcripts of a bucket whose sums differ are sent again: a move costs about 1/64 of the transcripts
 with reports, and no record is left with stale report_ids (but for a transcript whose last report
 went: no report names it, so only a remembered report_ids or reconcile_deletions catches that).
