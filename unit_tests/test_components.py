@@ -103,7 +103,7 @@ def test_given_a_state_the_budget_has_no_room_for_yet_then_no_state_message():
 
 
 def migration() -> RestartOnUnreadableState:
-    return RestartOnUnreadableState(config={}, parameters={"cursor_field": "created_at", "name": "transcripts"})
+    return RestartOnUnreadableState(config={}, parameters={}, name="transcripts", cursor_field="created_at")
 
 
 def test_given_states_this_connector_writes_then_they_are_kept():
@@ -136,3 +136,26 @@ def test_each_streams_router_takes_its_settings_from_the_manifest_as_declared_fi
         assert router.detail_fields == declared["detail_fields"]
         assert router.documented_newest_first == bool(declared.get("documented_newest_first"))
         assert router.remembered_detail == declared.get("remembered_detail")
+
+
+def test_every_stream_component_takes_its_stream_from_the_manifest_as_declared_fields(monkeypatch):
+    """The state migration and the mismatch report read no $parameters strings either: each stream's name
+    and cursor_field arrive as fields. (Not the authenticator: the CDK fills a field `name` with its own
+    stream's, a hidden list's, where the waits it announces belong to the public stream, $parameters.name.)"""
+    from source_meetlog import SourceMeetlog
+    from source_meetlog.components.mismatches import ReportMismatches
+    from source_meetlog.core.declared import manifest
+
+    built = []
+    for component in (RestartOnUnreadableState, ReportMismatches):
+        def recorded(self, parameters, _original=component.__post_init__):
+            built.append(self)
+            _original(self, parameters)
+        monkeypatch.setattr(component, "__post_init__", recorded)
+    config = {"api_key": "tk_live_fieldstestkey", "base_url": "http://127.0.0.1:9"}
+    SourceMeetlog(config=config).streams(config)
+
+    declared = {name: stream["$parameters"] for name, stream in manifest()["definitions"]["streams"].items()}
+    migrations = {(c.name, c.cursor_field) for c in built if isinstance(c, RestartOnUnreadableState)}
+    assert migrations == {(name, declared[name]["cursor_field"]) for name in ("transcripts", "reports", "projects")}
+    assert {c.name for c in built if isinstance(c, ReportMismatches)} == {"transcripts", "reports", "projects"}

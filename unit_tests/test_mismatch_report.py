@@ -13,7 +13,7 @@ FETCHED_AS = StreamSlice(partition={"id": "f3c8a47d"}, cursor_slice={})
 
 @pytest.fixture
 def report():
-    return ReportMismatches(config={}, parameters={"name": "transcripts"})
+    return ReportMismatches(config={}, parameters={}, name="transcripts")
 
 
 def warnings(caplog):

@@ -62,7 +62,8 @@ class KeyPoolAuthenticator(DeclarativeAuthenticator):
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         read = ReadContext.of(self)
         self.pool, self.progress, self._status = read.key_pool, read.progress, read.status
-        # The stream a wait belongs to: the requester's $parameters.name, as the catalog names it.
+        # The stream a wait belongs to, as the catalog names it: $parameters.name. Not a declared field
+        # `name`, which the CDK fills with the requester's own stream's (a hidden list's: transcripts_list).
         self._requester_name = (parameters or {}).get("name")
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -53,10 +53,10 @@ class ReportMismatches(RecordTransformation):
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    name: str = ""  # the stream, from its $parameters in manifest.yaml (the CDK copies it here)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._stream = parameters["name"]
-        schema = json.loads(resources.files("source_meetlog").joinpath("schemas").joinpath(f"{self._stream}.json").read_text())
+        schema = json.loads(resources.files("source_meetlog").joinpath("schemas").joinpath(f"{self.name}.json").read_text())
         self._validator = Draft7Validator(schema, format_checker=_DATE_TIMES)
         self._reported: Set[Tuple[str, str]] = set()
         self._lock = threading.Lock()  # records of one stream are transformed on several threads
@@ -66,7 +66,7 @@ class ReportMismatches(RecordTransformation):
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         if record.get("id") is None and fetched_as:
             record["id"] = fetched_as
-            self._report_once("id", "missing", f"The '{self._stream}' record {fetched_as} came without its id; "
+            self._report_once("id", "missing", f"The '{self.name}' record {fetched_as} came without its id; "
                                                "it was taken from the URL the record was fetched from.")
         for error in self._validator.iter_errors(record):
             field = ".".join(str(part) for part in error.absolute_path) or "(record)"
@@ -77,7 +77,7 @@ class ReportMismatches(RecordTransformation):
             else:
                 problem = f"{field} that breaks the documented shape: {error.message[:80]}"
             self._report_once(field, error.validator, (
-                f"The '{self._stream}' record {record.get('id')} has {problem}. It is kept as sent (destinations may "
+                f"The '{self.name}' record {record.get('id')} has {problem}. It is kept as sent (destinations may "
                 "load the value as null); further records with this mismatch are not reported in this sync."
             ))
 

@@ -28,10 +28,11 @@ class RestartOnUnreadableState(StateMigration):
 
     config: Config
     parameters: InitVar[Mapping[str, Any]]
+    # Each stream's, from its $parameters in manifest.yaml (the CDK copies them onto these fields).
+    name: str = ""
+    cursor_field: str = ""
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        self._cursor_field = parameters["cursor_field"]
-        self._stream = parameters["name"]
         self._warned_ahead = False
 
     def should_migrate(self, stream_state: Mapping[str, Any]) -> bool:
@@ -45,29 +46,29 @@ class RestartOnUnreadableState(StateMigration):
         parents = state.get("parent_state") if isinstance(state, Mapping) else None
         own = state.get("state") if isinstance(state, Mapping) else None
         holders = [state, own, *(parents.values() if isinstance(parents, Mapping) else ())]
-        values = [parse_cursor_value(h.get(self._cursor_field)) for h in holders if isinstance(h, Mapping)]
+        values = [parse_cursor_value(h.get(self.cursor_field)) for h in holders if isinstance(h, Mapping)]
         ahead = [v for v in values if v is not None and v > utc_now() + timedelta(days=1)]
         if ahead and not self._warned_ahead:
             self._warned_ahead = True
-            logger.warning(f"The saved state of the '{self._stream}' stream is ahead of now ({self._cursor_field} "
+            logger.warning(f"The saved state of the '{self.name}' stream is ahead of now ({self.cursor_field} "
                            f"{format_cursor_value(max(ahead))}): records made before then are not synced. If that date "
                            "is wrong, reset the stream in Airbyte to sync them.")
 
     def migrate(self, stream_state: Mapping[str, Any]) -> Mapping[str, Any]:
-        logger.warning(f"The saved state of the '{self._stream}' stream is not one this connector writes "
-                       f"(no readable '{self._cursor_field}' date-time), so the stream starts again from start_date. "
+        logger.warning(f"The saved state of the '{self.name}' stream is not one this connector writes "
+                       f"(no readable '{self.cursor_field}' date-time), so the stream starts again from start_date. "
                        "Records already synced arrive again and deduplicate by id.")
         return {}
 
     def _is_readable(self, state: Mapping[str, Any]) -> bool:
         if not isinstance(state, Mapping):
             return False
-        if set(state) == {self._cursor_field}:  # the legacy, single-cursor shape
-            return parse_cursor_value(state[self._cursor_field]) is not None
+        if set(state) == {self.cursor_field}:  # the legacy, single-cursor shape
+            return parse_cursor_value(state[self.cursor_field]) is not None
         own, parents = state.get("state"), state.get("parent_state", {})
         if not parents:
             return False  # every state this connector writes holds its list's: one cut short would re-read blind
         # A list state may hold no cursor (an empty list's); one it holds must read as a date-time.
         holders = ([own] if own is not None else []) + list(parents.values() if isinstance(parents, Mapping) else [None])
-        cursor = self._cursor_field
+        cursor = self.cursor_field
         return all(isinstance(h, Mapping) and (cursor not in h or parse_cursor_value(h[cursor]) is not None) for h in holders)
