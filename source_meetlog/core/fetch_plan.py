@@ -22,10 +22,10 @@ import orjson
 from source_meetlog.core.checkpoints import CHECKPOINT_BYTES, StateBudget, final_state_estimate
 from source_meetlog.core.decision import ChangeRule, ListRules, read_at
 from source_meetlog.core.legacy_state import was_handed_out
-from source_meetlog.core.links import ReportSets, as_sent, relinked
+from source_meetlog.core.links import ReportSets, relinked
 from source_meetlog.core.list_depth import ListShape, wants_next_page
 from source_meetlog.core.list_state import ListState
-from source_meetlog.core.next_state import Answer, Outcomes, next_cursor, next_state, written
+from source_meetlog.core.next_state import Answer, next_state, written
 from source_meetlog.core.pending import PendingWatch
 from source_meetlog.core.resume import EarlierAttempts
 from source_meetlog.core.sent import Sent, fingerprint, sent_value
@@ -87,42 +87,32 @@ class FetchPlan:
             total: Optional[int] = None, pages: Optional[int] = None) -> Iterable[Fetch]:
         """The fetches this listed item calls for. `total`, `pages`: the page's meta."""
         self._expect(READING)
-        walked = self._walked
-        if page != walked.page:
-            walked.page, walked.pages = page, walked.pages + 1
+        self._walked.note(page, cursor_value, self._sync)
         self._shape.note(total, pages)
-        self._walked.note(cursor_value, self._sync)
         rules = self._rules
         created = cursor_value if rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._sync.start and created and created < self._sync.start):
             if record_id is not None and rules.reconcile_deletions:
                 self._memory.before_start.add(record_id)  # listed, so not gone
             return ()  # created before start_date: never synced (one without created_at is kept)
-        listed = fingerprint(item)
+        seen = self._seen(record_id, item, cursor_value, created)
         saved, was_pending = self._saved.entry(record_id)
         if was_pending:
-            self._pending.met(record_id, saved, listed)
-        final = rules.is_final(item.get(rules.status_field) if rules.status_field else None)
-        self._memory.list_fields = self._memory.list_fields or frozenset(item)
-        covered = self._earlier.covers(record_id, created)
-        legacy = not covered and was_handed_out(self._saved.legacy_handed_out, item, rules.cursor_field, rules.status_field)
-        if rules.remembers_all or walked.pages == 1 or not final or covered:
-            self._memory.seen[record_id] = Seen(listed, final, cursor_value, created, walked.position,
-                                                 walked.pages == 1, covered, legacy)
-        walked.position += 1
+            self._pending.met(record_id, saved, seen.listed)
         reports = self._sync.reports
-        mark = listed + (reports.report_ids_of(record_id) if reports is not None else b"")
-        if covered:
+        # The list fingerprint, and a transcript's report_ids where they are known: what a resume digest sums.
+        mark = seen.listed + (reports.report_ids_of(record_id) if reports is not None else b"")
+        if seen.covered:
             self._earlier.check(record_id, mark)
             if rules.list_only:
                 self._memory.items[record_id] = item
-        fetch = self._decide(record_id, item, saved, was_pending, (listed, mark), final, cursor_value, covered, legacy)
+        fetch = self._decide(record_id, item, seen, saved, was_pending, mark)
         if not rules.newest_first:
             if fetch is not None:
                 self._memory.queued[record_id] = fetch
             return ()
         if self._sync.in_order:
-            self._walk.walk(record_id, created, mark, summed=not covered)
+            self._walk.walk(record_id, created, mark, summed=not seen.covered)
         handed = [self._hand_out(fetch)] if fetch is not None else []
         lowest = self._earlier.lowest_unsettled()
         if lowest is not None and cursor_value is not None and cursor_value < lowest:
@@ -218,13 +208,8 @@ class FetchPlan:
         """What this sync leaves for the next one, once every fetch is handed out and answered."""
         self._expect(CLOSED)
         if self._sync.outcome is None:
-            outcomes = Outcomes(self._rules, self._saved, self._memory.answers, self._memory.handed_out, self._shape)
-            outcomes.seen_all(self._memory, self._earlier)
-            outcomes.not_met(self._pending.unseen)
-            sync = self._sync
-            links = as_sent(sync.links, sync.reports, {t: a.sent.detail for t, a in self._memory.answers.items()})
-            cursor = next_cursor(sync.newest, sync.read_at, sync.unreliable, self._saved.cursor)
-            self._sync.outcome = next_state(outcomes, sync.unreliable, cursor, (sync.reports_until, links))
+            self._sync.outcome = next_state(self._rules, self._saved, self._memory, self._earlier, self._pending.unseen,
+                                            self._shape, self._sync)
         return self._sync.outcome
 
     def checkpoint_is_due(self) -> bool:
@@ -248,18 +233,30 @@ class FetchPlan:
         if self._sync.phase not in phases:
             raise PlanOutOfOrder(f"called in the {self._sync.phase} phase; it belongs to: {', '.join(phases)}")
 
-    def _decide(self, record_id: str, item: Mapping[str, Any], saved: Optional[Sent], was_pending: bool,
-                listed_and_mark: tuple, final: bool, cursor_value: Optional[datetime], covered: bool, legacy: bool) -> Optional[Fetch]:
-        listed, mark = listed_and_mark  # mark: the list fingerprint, and a transcript's report_ids where they are known
+    def _seen(self, record_id: str, item: Mapping[str, Any], cursor_value: Optional[datetime], created: Optional[datetime]) -> Seen:
+        """A listed record as this sync knows it, remembered where the next state may name it."""
+        rules, walked = self._rules, self._walked
+        final = rules.is_final(item.get(rules.status_field) if rules.status_field else None)
+        covered = self._earlier.covers(record_id, created)
+        legacy = not covered and was_handed_out(self._saved.legacy_handed_out, item, rules.cursor_field, rules.status_field)
+        seen = Seen(fingerprint(item), final, cursor_value, created, walked.position, walked.pages == 1, covered, legacy)
+        if rules.remembers_all or seen.on_first_page or not final or covered:
+            self._memory.seen[record_id] = seen
+        self._memory.list_fields = self._memory.list_fields or frozenset(item)
+        walked.position += 1
+        return seen
+
+    def _decide(self, record_id: str, item: Mapping[str, Any], seen: Seen, saved: Optional[Sent], was_pending: bool,
+                mark: bytes) -> Optional[Fetch]:
         memory = self._memory
-        if legacy or record_id in memory.handed_out:
+        if seen.legacy or record_id in memory.handed_out:
             return None
-        if covered:
+        if seen.covered:
             delivered = self._earlier.delivered_as(record_id)
             if delivered is None or delivered == mark:
                 return None  # decided when the region settles, or reached the destination as listed now
             memory.resend.add(record_id)  # listed otherwise since the region settled: sent again
-        elif not self._change.changed(saved, was_pending, listed, final, cursor_value):
+        elif not self._change.changed(saved, was_pending, seen.listed, seen.final, seen.cursor):
             if not self._rules.recheck_listed or saved is None:
                 return None
             memory.rechecks[record_id] = saved  # its detail is read anyway (a shared answer): sent if it changed

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from source_meetlog.core.decision import ListRules
+from source_meetlog.core.links import as_sent
 from source_meetlog.core.list_depth import ListShape
 from source_meetlog.core.list_state import Key, ListState, Table
 from source_meetlog.core.sent import Sent
@@ -84,15 +85,21 @@ class Outcomes:
         return format_cursor_value(cursor), older
 
 
-def next_state(outcomes: Outcomes, unreliable: bool, cursor: Optional[str],
-               report_links: Tuple[Optional[str], Optional[Tuple[int, ...]]]) -> ListState:
-    saved, rules = outcomes.saved, outcomes.rules
-    if unreliable and saved.sent is not None and rules.remembers_all:
+def next_state(rules: ListRules, saved: ListState, memory: Any, earlier: Any, unseen: Iterable[Key], shape: ListShape,
+               sync: Any) -> ListState:
+    """What a sync leaves for the next one, once every fetch is handed out and answered: from what it saw
+    and was answered (sync_memory.SyncMemory), the earlier attempts' region (resume.EarlierAttempts), the
+    pending records the list did not reach, and the facts of the sync (sync_memory.SyncFacts)."""
+    outcomes = Outcomes(rules, saved, memory.answers, memory.handed_out, shape)
+    outcomes.seen_all(memory, earlier)
+    outcomes.not_met(unseen)
+    if sync.unreliable and saved.sent is not None and rules.remembers_all:
         for key, value in saved.sent.entries.items():  # some records may not have been seen
             outcomes.sent.entries.setdefault(key, value)
-    return ListState(cursor=cursor, sent=outcomes.sent, pending=outcomes.pending, pending_low=outcomes.pending_low(),
-                     reports_until=report_links[0], links=report_links[1], start_date=rules.start_date,
-                     list_only=rules.list_columns_only or rules.list_only)
+    links = as_sent(sync.links, sync.reports, {t: a.sent.detail for t, a in memory.answers.items()})
+    return ListState(cursor=next_cursor(sync.newest, sync.read_at, sync.unreliable, saved.cursor), sent=outcomes.sent,
+                     pending=outcomes.pending, pending_low=outcomes.pending_low(), reports_until=sync.reports_until,
+                     links=links, start_date=rules.start_date, list_only=rules.list_columns_only or rules.list_only)
 
 
 def next_cursor(newest: Optional[datetime], read_at: datetime, unreliable: bool, saved_cursor: Optional[str]) -> Optional[str]:

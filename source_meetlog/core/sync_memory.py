@@ -44,8 +44,10 @@ class ListPass:
     last_value: Optional[datetime] = None
     to_the_end: bool = False
 
-    def note(self, cursor_value: Optional[datetime], sync: "SyncFacts") -> None:
-        """Keeps the order check and the newest value in step with the list."""
+    def note(self, page: Any, cursor_value: Optional[datetime], sync: "SyncFacts") -> None:
+        """Counts the pages read, and keeps the order check and the newest value in step with the list."""
+        if page != self.page:
+            self.page, self.pages = page, self.pages + 1
         if cursor_value is None:
             return
         sync.newest = cursor_value if sync.newest is None else max(sync.newest, cursor_value)
