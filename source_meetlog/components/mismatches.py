@@ -1,9 +1,12 @@
-"""Records that differ from the documented shape still flow as they came; the difference is told once."""
+"""Records and list pages that differ from the documented shape still flow as they came; the difference
+is told once a sync: a record's field (ReportMismatches), a list item without an id or a date-time
+cursor, one stamped ahead of now, a page without its items (ListMismatches)."""
 
 import json
 import logging
 import threading
 from dataclasses import InitVar, dataclass
+from datetime import timedelta
 from importlib import resources
 from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
@@ -12,9 +15,12 @@ from jsonschema import Draft7Validator, FormatChecker
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
-from source_meetlog.core.timestamps import parse_cursor_value
+from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
 
 logger = logging.getLogger("airbyte")
+
+# A record stamped further ahead than this is told once: the server's clock may run a little ahead.
+FUTURE_TOLERANCE = timedelta(days=1)
 
 _DATE_TIMES = FormatChecker(formats=())
 _DATE_TIMES.checks("date-time")(lambda value: not isinstance(value, str) or parse_cursor_value(value) is not None)
@@ -87,3 +93,36 @@ class ReportMismatches(RecordTransformation):
                 return
             self._reported.add((field, kind))
         logger.warning(message)
+
+
+class ListMismatches:
+    """What is off in one stream's list pages, told once a sync for each kind (the router reads the list)."""
+
+    def __init__(self, stream: str, cursor_field: str) -> None:
+        self._stream, self._cursor_field = stream, cursor_field
+        self._reported: Set[str] = set()
+
+    def page_without_items(self, page: Any, total: Any) -> None:
+        self._report_once("items", f"Page {page} of the '{self._stream}' list came without its items although its "
+                          f"meta.total is {total}: the records on it are missed by this sync, and the stream's cursor "
+                          "stays where the last sync left it, so the next sync reads them.")
+
+    def odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Any) -> None:
+        """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
+        stream, cursor_field = self._stream, self._cursor_field
+        if record_id is None:
+            self._report_once("id", f"A '{stream}' list item came without an id, so its detail cannot be fetched and "
+                                    f"it is skipped ({cursor_field}: {str(item.get(cursor_field))[:40]}).")
+        elif cursor_value is None:
+            self._report_once(cursor_field, f"The '{stream}' list item {record_id} has {cursor_field} "
+                                            f"{str(item.get(cursor_field))[:40]!r}, which is not a date-time: it is "
+                                            "fetched on every sync until it reads as one.")
+        elif cursor_value > utc_now() + FUTURE_TOLERANCE:
+            self._report_once("future", f"The '{stream}' record {record_id} has {cursor_field} "
+                                        f"{format_cursor_value(cursor_value)}, ahead of now: it is fetched on every "
+                                        "sync until then, and the cursor does not follow it there.")
+
+    def _report_once(self, kind: str, message: str) -> None:
+        if kind not in self._reported:
+            self._reported.add(kind)
+            logger.warning(message)

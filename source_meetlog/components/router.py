@@ -12,7 +12,6 @@ through the stream's slices.
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, Iterable, List, Mapping, Optional, Set
 
 from airbyte_cdk.sources.declarative.extractors.record_filter import RecordFilter
@@ -34,20 +33,19 @@ from source_meetlog.components.list_pages import (
     PAGE_WITHOUT_ITEMS,
     without_list_fields,
 )
+from source_meetlog.components.mismatches import ListMismatches
 from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.signals import deletion_marker
 from source_meetlog.core.fetch_plan import Fetch, FetchPlan, ListRules
 from source_meetlog.core.links import ReportSets
 from source_meetlog.core.list_state import ListState
-from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
+from source_meetlog.core.timestamps import parse_cursor_value, utc_now
 
 logger = logging.getLogger("airbyte")
 
 # A list that changes on every read is being written to heavily; after this many extra reads the
 # sync goes on, and the next sync picks up what moved (the cursor stays where it was).
 MAX_RESCANS = 2
-# A record stamped further ahead than this is told once: the server's clock may run a little ahead.
-FUTURE_TOLERANCE = timedelta(days=1)
 # What a detail partition carries beside its id: the plan that asked (and a list-only stream's item, LISTED_FIELD).
 PLAN_FIELD = "meetlog_plan"
 
@@ -73,10 +71,10 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
         super().__post_init__(parameters)
-        self._reported: Set[str] = set()  # each kind of odd list item is told once a sync
         self._read = ReadContext.of(self)
         self._config = self._read.config
         self._plan: Optional[FetchPlan] = None
+        self._mismatches = ListMismatches(self.name, self.cursor_field)
 
     def stream_slices(self) -> Iterable[StreamSlice]:
         own, *report_lists = self.parent_stream_configs
@@ -143,7 +141,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     self._read.progress.listed(self.name, item.get(LIST_TOTAL_FIELD))
                 if PAGE_WITHOUT_ITEMS in item:
                     plan.list_unreliable()
-                    self._report_page_without_items(item)
+                    self._mismatches.page_without_items(item.get(PAGE_WITHOUT_ITEMS), item.get(LIST_TOTAL_FIELD))
                     continue
                 if PAGE_PAST_THE_END in item:
                     continue  # its total differs from the pages before: the list is read again
@@ -151,7 +149,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
                     plan.last_page_read()
                 record_id = item.get(parent_key)
                 cursor_value = parse_cursor_value(item.get(self.cursor_field))
-                self._report_odd_item(item, record_id, cursor_value)
+                self._mismatches.odd_item(item, record_id, cursor_value)
                 yield from plan.see(item, item.get(LIST_PAGE_FIELD), record_id, cursor_value,
                                     item.get(LIST_TOTAL_FIELD), item.get(LIST_PAGES_FIELD))
                 if item.get(LAST_ON_PAGE_FIELD) and not plan.read_to_the_end and not plan.wants_next_page():
@@ -221,35 +219,6 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
     def checkpointed(self) -> None:
         if self._plan is not None:
             self._plan.checkpointed()
-
-    # ------------------------------------------------------------------ telling the user
-
-    def _report_page_without_items(self, page: Mapping[str, Any]) -> None:
-        self._report_once("items", f"Page {page.get(PAGE_WITHOUT_ITEMS)} of the '{self.name}' list came "
-                          f"without its items although its meta.total is {page.get(LIST_TOTAL_FIELD)}: the records on it "
-                          "are missed by this sync, and the stream's cursor stays where the last sync left it, so the "
-                          "next sync reads them.")
-
-    def _report_odd_item(self, item: Mapping[str, Any], record_id: Any, cursor_value: Any) -> None:
-        """Meetlog documents an id and a date-time cursor on every item; say so when one is not."""
-        stream, cursor_field = self.name, self.cursor_field
-        if record_id is None:
-            self._report_once("id", f"A '{stream}' list item came without an id, so its detail cannot be fetched and "
-                                    f"it is skipped ({cursor_field}: {str(item.get(cursor_field))[:40]}).")
-        elif cursor_value is None:
-            self._report_once(cursor_field, f"The '{stream}' list item {record_id} has {cursor_field} "
-                                            f"{str(item.get(cursor_field))[:40]!r}, which is not a date-time: it is "
-                                            "fetched on every sync until it reads as one.")
-        elif cursor_value > utc_now() + FUTURE_TOLERANCE:
-            self._report_once("future", f"The '{stream}' record {record_id} has {cursor_field} "
-                                        f"{format_cursor_value(cursor_value)}, ahead of now: it is fetched on every "
-                                        "sync until then, and the cursor does not follow it there.")
-
-    def _report_once(self, kind: str, message: str) -> None:
-        if kind not in self._reported:
-            self._reported.add(kind)
-            logger.warning(message)
-
 
 
 @dataclass
