@@ -1,6 +1,6 @@
 """The package's shape holds as the next engineer meets it (issue #24's measures): no module over 200
-code lines, no class with more than 12 instance attributes, and nothing in the plain-Python core that
-imports up into components/. Counted as ../shared/tools/package-shape counts them: code lines are
+code lines, no class with more than 12 instance attributes, nothing in the plain-Python core that
+imports up into components/, and the package no larger than it is now. Counted as ../shared/tools/package-shape counts them: code lines are
 non-blank lines that are neither comments nor docstrings; a class's instance attributes are the
 distinct `self.X` its methods assign.
 """
@@ -13,6 +13,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "source_meetlog"
 MAX_MODULE_CODE_LINES = 200
 MAX_INSTANCE_ATTRIBUTES = 12
 TOP_LEVEL = {"source.py", "run.py", "check.py", "__init__.py"}  # the wiring, which may import anything
+# Issue #24 asks for at most 1,850 code lines in all, with issue #23's fixes in; they brought about 290
+# lines of their own (resume and links digests, the pending watch), and the package is over that budget
+# with every behaviour kept. Until the budget is set again it may not grow: lower this as it shrinks.
+MAX_PACKAGE_CODE_LINES = 2_335
 
 
 def _modules() -> Dict[str, ast.Module]:
@@ -33,6 +37,11 @@ def _code_lines(path: str, tree: ast.Module) -> int:
 def test_no_module_has_more_than_200_code_lines():
     too_long = {path: n for path, tree in _modules().items() if (n := _code_lines(path, tree)) > MAX_MODULE_CODE_LINES}
     assert too_long == {}, f"split these by concept (docs/architecture.md): {too_long}"
+
+
+def test_the_package_does_not_grow():
+    total = sum(_code_lines(path, tree) for path, tree in _modules().items())
+    assert total <= MAX_PACKAGE_CODE_LINES, f"{total} code lines, over {MAX_PACKAGE_CODE_LINES}: make room before adding"
 
 
 def test_no_class_holds_more_than_12_instance_attributes():
@@ -61,7 +70,7 @@ def test_the_core_never_imports_up_into_components():
 
 
 def test_the_counts_see_the_package():
-    """The three checks above pass on an empty directory too: they must be looking at the connector."""
+    """The checks above pass on an empty directory too: they must be looking at the connector."""
     modules = _modules()
     assert "core/fetch_plan.py" in modules and "components/router.py" in modules
     assert _code_lines("core/fetch_plan.py", modules["core/fetch_plan.py"]) > 100
