@@ -84,18 +84,24 @@ class EchoingProxy:
     """Wraps the server's API so that chosen answers quote the request's Authorization header back,
     as a misconfigured proxy or WAF does in its error pages."""
 
-    def __init__(self, server: MeetlogServer, rules: Dict[str, Tuple[int, str]]):
+    def __init__(self, server: MeetlogServer, rules: Dict[str, Tuple[int, str]], cut: Optional[int] = None,
+                 in_error_code: bool = False, only_for: Optional[str] = None):
         self.rules = rules  # path prefix -> (status, "json" | "html")
+        self.cut = cut  # the header quoted only up to this many characters, as a page cut short quotes it
+        self.in_error_code = in_error_code  # quoted in error_code rather than error_message
+        self.only_for = only_for  # a key whose requests alone are answered so; others reach the server
         self.real_respond = server.api.respond
         server.api.respond = self.respond
 
     def respond(self, method, path, query, authorization):
         for prefix, (status, kind) in self.rules.items():
-            if path.startswith(prefix):
-                echo = f"Rejected header Authorization: {authorization}"
+            if path.startswith(prefix) and (self.only_for is None or authorization == f"Bearer {self.only_for}"):
+                echo = f"Rejected header Authorization: {authorization[:self.cut]}…"
                 if kind == "html":
                     return html_response(status, f"<html><body><h1>{status}</h1><pre>{echo}</pre></body></html>")
-                return ApiError(status, "BAD_REQUEST", echo).response()
+                if self.in_error_code:
+                    return ApiError(status, f"BAD_HEADER {echo}", "rejected").response()
+                return ApiError(status, "BAD_REQUEST" if status != 403 else "FORBIDDEN", echo).response()
         return self.real_respond(method, path, query, authorization)
 
 
@@ -230,7 +236,8 @@ def test_given_a_config_error_about_keys_then_the_message_names_no_key():
 
 
 @pytest.mark.parametrize("base_url", ["http://user:{key}@127.0.0.1:8000", "https://{key}@meetlog.ru",
-                                      "https://meetlog.ru/?key={key}", "https://meetlog.ru/#{key}"])
+                                      "https://meetlog.ru/?key={key}", "https://meetlog.ru/#{key}", "https://meetlog.ru/{key}",
+                                      "http://127.0.0.1:8000/{key}/"])
 def test_given_a_key_pasted_into_base_url_then_refused_without_echoing_it_and_without_a_request(base_url, wire):
     key = "tk_live_" + "P4st3dInUrlK3yMm7"
     config = {"api_key": key, "base_url": base_url.format(key=key)}
@@ -379,6 +386,50 @@ def test_given_an_api_that_echoes_the_authorization_header_in_a_400_when_read_th
     EchoingProxy(server, {EXPORT + "reports": (400, "json")})
 
     sync = run_sync(server, config_for(server, keys.good), streams=("reports",))
+
+    assert sync.errors
+    assert_no_leak(sync.all_text(), [keys.good])
+
+
+# A key cut short: "Bearer tk_live_" and 9, 20 or all but 3 of its characters, the page or its body cut there.
+CUTS = [len("Bearer tk_live_") + 9, len("Bearer tk_live_") + 20, -3]
+
+
+@pytest.mark.parametrize("cut", CUTS)
+@pytest.mark.parametrize("status", [400, 403, 404])
+def test_given_an_api_that_echoes_a_key_cut_short_when_read_then_no_part_of_it_leaks(server, keys, status, cut):
+    """Not only whole keys: 'Bearer tk_live_3fQ9…' in a 403's error_message, a 400 or an HTML 404 page
+    (the CDK puts the body in its internal message) leaves no 8 characters of the key in any line."""
+    EchoingProxy(server, {EXPORT + "reports": (status, "html" if status == 404 else "json")}, cut=cut)
+
+    sync = run_sync(server, config_for(server, keys.good), streams=("reports",))
+
+    assert sync.errors
+    assert_no_leak(sync.all_text(), [keys.good])
+
+
+@pytest.mark.parametrize("cut", [None, CUTS[1]])
+def test_given_an_api_that_echoes_the_key_in_its_error_code_when_checked_then_the_status_holds_no_part_of_it(
+    server, keys, cut
+):
+    """check names an unexpected answer by its error_code, and the entrypoint prints a connection status
+    without filtering it."""
+    EchoingProxy(server, {EXPORT + "transcripts": (400, "json")}, cut=cut, in_error_code=True)
+    config = config_for(server, keys.good)
+
+    status = SourceMeetlog(config=config).check(logging.getLogger("test"), config)
+
+    assert status.status == Status.FAILED and "BAD_HEADER" in (status.message or "")
+    assert_no_leak(status.message or "", [keys.good])
+
+
+def test_given_a_key_listed_beside_a_truncated_copy_of_it_when_read_then_no_part_of_it_leaks(server, keys):
+    """'tk_live_<12 of its characters>, tk_live_<the whole key>': the shorter one masked first, inside the
+    whole key, would leave the rest of it showing."""
+    truncated = keys.good[: len("tk_live_") + 12]  # never issued: the server rejects it, and the pool goes on with the key
+    EchoingProxy(server, {EXPORT + "reports": (403, "json")}, only_for=keys.good)
+
+    sync = run_sync(server, config_for(server, f"{truncated}, {keys.good}"), streams=("reports",))
 
     assert sync.errors
     assert_no_leak(sync.all_text(), [keys.good])

@@ -26,7 +26,8 @@ from source_meetlog.components.key_pool import KeyPool
 from source_meetlog.components.read_context import ReadContext
 from source_meetlog.components.shared_answers import SharedResponses
 from source_meetlog.components.signals import DELETED_AT_FIELD, ProgressLog, RateLimitStatus
-from source_meetlog.core.config import ConfigError, MeetlogConfig, parse_config, register_key_secrets
+from source_meetlog.core.config import ConfigError, MeetlogConfig, parse_config
+from source_meetlog.core.key_secrets import register_key_secrets
 from source_meetlog.core.selection import selection_of
 
 
@@ -69,7 +70,10 @@ class SourceMeetlog(YamlDeclarativeSource):
             meetlog_config = self._config_of(config)
         except ConfigError as error:
             return AirbyteConnectionStatus(status=Status.FAILED, message=error.message)
-        return check_connection(meetlog_config, logger)
+        status = check_connection(meetlog_config, logger)
+        # The entrypoint prints a connection status as it is, unfiltered, and a server's error may quote a key.
+        status.message = filter_secrets(status.message) if status.message else status.message
+        return status
 
     def discover(self, logger: logging.Logger, config: Mapping[str, Any]) -> AirbyteCatalog:
         register_key_secrets(config)

@@ -18,7 +18,8 @@ import source_meetlog
 from airbyte_cdk.models import FailureType
 from airbyte_cdk.utils.airbyte_secrets_utils import filter_secrets
 
-from source_meetlog.core.config import DEFAULTS, ConfigError, parse_config, register_key_secrets
+from source_meetlog.core.config import DEFAULTS, ConfigError, parse_config
+from source_meetlog.core.key_secrets import register_key_secrets
 
 DEFAULT_BASE_URL = DEFAULTS["base_url"]
 DEFAULT_LOOKBACK_WINDOW_DAYS = DEFAULTS["lookback_window_days"]

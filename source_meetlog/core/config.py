@@ -16,17 +16,15 @@ import pendulum
 from jsonschema import Draft7Validator, validators
 
 from airbyte_cdk.models import FailureType
-from airbyte_cdk.utils.airbyte_secrets_utils import add_to_secrets
 from airbyte_cdk.utils.traced_exception import AirbyteTracedException
 
 from source_meetlog.core.declared import connection_specification
+from source_meetlog.core.key_secrets import KEY_PREFIX
 from source_meetlog.core.timestamps import STATE_FORMAT
 
 SPEC = connection_specification()
 DEFAULTS = {name: field["default"] for name, field in SPEC["properties"].items() if "default" in field}
 EARLIEST_START_DATE = "1970-01-01T00:00:00Z"
-KEY_PREFIX = "tk_live_"
-MIN_MASKED_LENGTH = 8
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Keys are opaque to us, but a space, quote or control character is a paste accident.
 _KEY_BODY = re.compile(r"^[A-Za-z0-9_\-.~+/=]+$")
@@ -113,20 +111,6 @@ def _check_against_spec(config: Mapping[str, Any]) -> None:
     raise ConfigError(field, f"must be a string{_TEXT_HINTS.get(field, '')}.")
 
 
-def register_key_secrets(config: Any) -> None:
-    """Masks each key of the config's `api_key` on its own in everything the connector writes from now on.
-
-    The CDK masks whole config values only ('tk_live_a,tk_live_b'), and replaces its list when a
-    command starts, so SourceMeetlog calls this once as each command starts, whether or not the
-    config is valid (a real key may sit next to a typo). Not short junk: masking a stray "a" would
-    blank every "a" of every message, and 8 characters are where a fragment starts to matter.
-    """
-    value = config.get("api_key") if isinstance(config, Mapping) else None
-    for key in (value.split(",") if isinstance(value, str) else ()):
-        if len(key.strip()) >= MIN_MASKED_LENGTH:
-            add_to_secrets(key.strip())
-
-
 def parse_api_keys(value: str) -> Tuple[str, ...]:
     """'tk_live_a, tk_live_b' -> ('tk_live_a', 'tk_live_b')."""
     keys = tuple(part.strip() for part in value.split(","))
@@ -160,7 +144,8 @@ def parse_base_url(value: str) -> str:
         raise ConfigError("base_url", "has port 0, which no server listens on.")
     if parts.scheme not in ("https", "http") or not host:
         raise ConfigError("base_url", "must be an http(s) URL with a host, such as https://meetlog.ru.")
-    if parts.username is not None or parts.password is not None:
+    if parts.username is not None or parts.password is not None or KEY_PREFIX in url.lower():
+        # A key in a URL goes to the server in every request line, and into every message that names the URL.
         raise ConfigError("base_url", "must not carry credentials; put the key in 'api_key'.")
     # "https://meetlog.ru?" has an empty query to urlsplit, yet it would still swallow our paths.
     if parts.query or parts.fragment or "?" in url or "#" in url:
