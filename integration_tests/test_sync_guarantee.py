@@ -2,8 +2,9 @@
 
 Whatever sequence of incremental syncs (some killed after k records and resumed from the last STATE
 of each stream), changes to the account (between syncs, between attempts, while a list is paged),
-configuration changes (start_date, lookback_window_days, reconcile_deletions, the keys, list-only or
-all columns, project_transcripts selected or not) and unreadable saved states came before, one more
+configuration changes (start_date, lookback_window_days, reconcile_deletions, the keys, each stream's
+columns: all, its list columns or any few of them, a stream left out of some syncs, project_transcripts
+selected or not) and unreadable saved states came before, one more
 clean incremental sync leaves the Append + Deduped destination holding every record the
 configuration covers exactly as the API serves it, field by field, null included; with
 reconcile_deletions, no record the API no longer serves; without it, only what docs/meetlog.md's
@@ -182,8 +183,10 @@ class SyncGuarantee(RuleBasedStateMachine):
           reconcile=st.none() | st.booleans(),
           keys=st.none() | st.sampled_from(("new key", "two keys", "one key")),
           list_only=st.none() | st.frozensets(st.sampled_from(INCREMENTAL_STREAMS)),
+          picked=st.none() | st.dictionaries(st.sampled_from(INCREMENTAL_STREAMS), st.tuples(*[st.integers(0, 15)] * 3)),
+          off=st.none() | st.frozensets(st.sampled_from(INCREMENTAL_STREAMS), max_size=2),
           project_transcripts=st.none() | st.booleans())
-    def reconfigure(self, start_date, lookback, reconcile, keys, list_only, project_transcripts) -> None:
+    def reconfigure(self, start_date, lookback, reconcile, keys, list_only, picked, off, project_transcripts) -> None:
         """What a user may change between syncs; None leaves a setting as it is."""
         s = self.settings
         if start_date is not None:
@@ -198,8 +201,13 @@ class SyncGuarantee(RuleBasedStateMachine):
             s = Settings(**{**s.__dict__, "keys": (s.keys[0], self.account.server.add_key())})
         elif keys == "one key":
             s = Settings(**{**s.__dict__, "keys": s.keys[-1:]})
-        if list_only is not None:
-            s = Settings(**{**s.__dict__, "list_only": list_only})
+        if list_only is not None:  # these streams' list columns, the others' as they were picked
+            s = Settings(**{**s.__dict__, "list_only": list_only, "picked": tuple((k, v) for k, v in s.picked if k not in list_only)})
+        if picked is not None:  # some columns of these streams, by position; the others as they were
+            kept = tuple((k, v) for k, v in s.picked if k not in picked)
+            s = Settings(**{**s.__dict__, "picked": kept + tuple(sorted(picked.items())), "list_only": s.list_only - set(picked)})
+        if off is not None:
+            s = Settings(**{**s.__dict__, "off": off})
         if project_transcripts is not None:
             s = Settings(**{**s.__dict__, "project_transcripts": project_transcripts})
         self.settings = s

@@ -265,3 +265,79 @@ def test_given_a_report_moved_and_its_new_transcript_deleted_while_lists_are_pag
         assert_destination_is_as_served(account, settings)
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ found on 0.4.0, by the model and a review
+# (each failed on 0.4.0 as released: run at 8151f4d, before the fixes, they fail as their docstrings say)
+
+
+def test_given_two_columns_of_transcripts_then_their_list_columns_when_synced_then_every_row_holds_them(account):
+    """Found by the model once it drew column selections (shrunk): a sync of transcripts with `id` and
+    `created_at` alone, then one with every list column. Both read the list pages alone, so the second
+    sent nothing again, and every row lacked title, status, duration_seconds and source_url for good."""
+    two = Settings(keys=(account.server.add_key(),), picked=(("transcripts", (0,)),))
+    account.sync(two)
+    list_columns = Settings(keys=two.keys, list_only=frozenset({"transcripts"}))
+    account.sync(list_columns)
+
+    assert_destination_is_as_served(account, list_columns)
+
+
+def test_given_one_detail_column_then_every_column_when_synced_then_every_row_holds_the_others(account):
+    """A review's: the list columns and `text`, then every column: the details were read both times, so
+    nothing was sent again, and summary, file_size_mb and report_ids were missing from every row."""
+    discovered_order = ["id", "title", "status", "created_at", "duration_seconds", "source_url", "text"]
+    with_text = Settings(keys=(account.server.add_key(),), picked=(("transcripts", tuple(range(len(discovered_order)))),))
+    account.sync(with_text)
+    every_column = Settings(keys=with_text.keys)
+    account.sync(every_column)
+
+    assert_destination_is_as_served(account, every_column)
+
+
+def _oldest_completed(account: Account, nth: int = 0) -> str:
+    return [t["id"] for t in account.dataset.list_items("transcripts") if t["status"] == "completed"][-1 - nth]
+
+
+@pytest.mark.parametrize("change", ["report added", "report moved", "one of two reports deleted"])
+def test_given_transcripts_synced_without_reports_when_reports_join_then_older_transcripts_get_their_report_ids(
+    account, change
+):
+    """A review's: transcripts synced alone, a report of an older transcript changed, then both streams. That
+    first sync with both had no reports_until to compare with, so it relinked only the transcripts its state
+    remembered (the newest page), and then took the list in as it was: the older ones kept stale report_ids."""
+    alone = Settings(keys=(account.server.add_key(),), off=frozenset({"reports", "projects"}), project_transcripts=False)
+    old, older = _oldest_completed(account), _oldest_completed(account, 1)
+    if change == "one of two reports deleted":
+        account.server.add_report(old)
+    account.sync(alone)
+    if change == "report added":
+        account.server.add_report(old)
+    elif change == "report moved":
+        account.move_report(account.dataset.transcript_detail(old)["report_ids"][0], older)
+    else:
+        account.delete_report(account.dataset.transcript_detail(old)["report_ids"][0])
+    both = Settings(keys=alone.keys, off=frozenset({"projects"}), project_transcripts=False)
+    account.sync(both)
+
+    assert_destination_is_as_served(account, both)
+
+
+@pytest.mark.parametrize("created_at", [None, "yesterday"])
+def test_given_a_report_without_a_readable_created_at_when_added_to_an_older_transcript_then_its_report_ids_follow(
+    account, created_at
+):
+    """A review's: such a report was in neither the links' digest nor `newest_of`, so its transcript was never
+    sent again; now the digest takes it in whatever its date, and its bucket is sent again once."""
+    from integration_tests.test_bad_data import Rewrite
+
+    settings = Settings(keys=(account.server.add_key(),))
+    account.sync(settings)
+    old = _oldest_completed(account)
+    added = account.server.add_report(old)["id"]
+    served_so = lambda r: {**r, "created_at": created_at} if r.get("id") == added else r  # noqa: E731
+    Rewrite(account.server).list_item("reports", served_so).detail("reports", served_so)
+    account.sync(settings)
+    account.sync(settings)
+
+    assert account.destination.tables["transcripts"][old]["report_ids"] == account.dataset.transcript_detail(old)["report_ids"]

@@ -112,7 +112,7 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
             start_date=self._config.start_date, detail_fields=frozenset(self.detail_fields),
             remembered_detail=self.remembered_detail, list_only=name in self._read.selection.list_only,
             list_columns_only=name in self._read.selection.list_columns_only,
-            recheck_listed=name in self._read.selection.details_read_anyway)
+            recheck_listed=name in self._read.selection.details_read_anyway, columns=self._read.selection.columns.get(name))
         self._plan = FetchPlan(rules, saved, resume_after, inclusive, now=utc_now(), budget=self._read.state_budget)
         if rules.list_only:
             logger.info(f"'{name}' is read from its list pages only: every column selected is on them, so no detail "
@@ -120,6 +120,9 @@ class ChangedRecordsPartitionRouter(SubstreamPartitionRouter):
         if rules.reads_all_again(saved.list_only):
             logger.info(f"'{name}' was read from its list pages alone until now, and a column only its details hold is "
                         "selected now: every record is read again with its detail, one request each.")
+        elif rules.reads_all_again(saved.list_only, saved.columns):
+            logger.info(f"'{name}' was synced with some of its columns until now, and one it lacked is selected now: "
+                        "every record is sent again, so that no row lacks it.")
         return self._plan
 
     def _read_list(self, plan: FetchPlan, partition: Any, parent_config: ParentStreamConfig) -> Iterable[Fetch]:

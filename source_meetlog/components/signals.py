@@ -49,6 +49,7 @@ from airbyte_cdk.models.airbyte_protocol import AirbyteStreamStatusRateLimitedRe
 from airbyte_cdk.sources.message import MessageRepository
 from airbyte_cdk.utils.stream_status_utils import as_airbyte_message
 
+from source_meetlog.core.selection import DELETED_AT_FIELD
 from source_meetlog.core.timestamps import format_cursor_value
 
 logger = logging.getLogger("airbyte")
@@ -214,7 +215,6 @@ def _keep_last_minute(moments: Deque[float], now: float, add: bool = True) -> No
 
 # ------------------------------------------------------------------ deletion markers
 
-DELETED_AT_FIELD = "_ab_cdc_deleted_at"
 
 
 def deletion_marker(stream: str, record_id: str, cursor_field: str, now: Optional[datetime] = None) -> AirbyteMessage:

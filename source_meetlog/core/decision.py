@@ -29,6 +29,7 @@ class ListRules:
     list_only: bool = False  # the records are the list items: no detail request at all
     list_columns_only: bool = False  # the user selected list columns alone, details read anyway (list_only implies it)
     recheck_listed: bool = False  # every listed record's detail is read anyway: send it only if it changed
+    columns: Optional[FrozenSet[str]] = None  # the columns the catalog selects; None: every column
 
     @property
     def remembers_all(self) -> bool:
@@ -40,9 +41,12 @@ class ListRules:
         """The newest-first list re-checks pending records its pages do not reach (by detail, or deeper pages)."""
         return self.newest_first and not self.list_only
 
-    def reads_all_again(self, list_only_until_now: bool) -> bool:
-        """A stream read from its list pages until now, whose details are wanted now: every record again."""
-        return list_only_until_now and not (self.list_columns_only or self.list_only)
+    def reads_all_again(self, list_only_until_now: bool, columns_until_now: Optional[FrozenSet[str]] = None) -> bool:
+        """Every record again: the rows synced so far lack a column selected now. A stream read from its list
+        pages whose details are wanted now, or one synced with some columns, one of the others selected now."""
+        if list_only_until_now and not (self.list_columns_only or self.list_only):
+            return True
+        return columns_until_now is not None and (self.columns is None or not self.columns <= columns_until_now)
 
     def is_final(self, status: object) -> bool:
         return not self.status_field or status in FINAL_STATUSES

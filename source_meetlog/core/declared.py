@@ -1,8 +1,10 @@
-"""What manifest.yaml declares once and the Python side reads too: the cursor formats and the spec."""
+"""What manifest.yaml and the schema files declare once and the Python side reads too: the cursor formats,
+the spec, each stream's columns."""
 
+import json
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any, FrozenSet, Mapping
 
 import yaml
 
@@ -17,3 +19,9 @@ def manifest() -> Mapping[str, Any]:
 
 def connection_specification() -> Mapping[str, Any]:
     return manifest()["spec"]["connection_specification"]
+
+
+@lru_cache(maxsize=None)
+def schema_columns(stream: str) -> FrozenSet[str]:
+    """The top-level columns a stream's schema file declares."""
+    return frozenset(json.loads(resources.files("source_meetlog").joinpath(f"schemas/{stream}.json").read_text())["properties"])

@@ -44,7 +44,7 @@ class FetchPlan:
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
                  inclusive: bool, now: datetime, budget: Optional[StateBudget] = None) -> None:
         # A stream read from its list pages until now, whose details are wanted now: read it all again.
-        restarts = rules.reads_all_again(saved.list_only)
+        restarts = rules.reads_all_again(saved.list_only, saved.columns)
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
         self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), self._saved.reports_until, self._saved.links,
@@ -151,7 +151,7 @@ class FetchPlan:
         self._expect(FINISHED)
         until = parse_cursor_value(self._sync.reports_until)
         changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until,
-                           self._saved.links)
+                           self._saved.links, unlinked=self._saved.sent is not None and until is None)  # sent before, never linked
         # Even from a reports list that shifted while paged: what it missed or showed twice makes the next
         # sync's digest differ in that bucket, or is newer than reports_until, and is caught then.
         if reports.newest is not None and not self._sync.unreliable:

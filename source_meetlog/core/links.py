@@ -63,7 +63,8 @@ class ReportSets:
         """The digest of the links of the reports created up to `until`."""
         sums = [0] * LINK_BUCKETS
         for report_id, transcript_id, created_at in self._links:
-            if created_at is not None and created_at <= until:
+            # One without a readable created_at is never "made since": the digest takes it in whatever its date.
+            if created_at is None or created_at <= until:
                 bucket = _bucket(transcript_id)
                 sums[bucket] = (sums[bucket] + _mark(report_id, transcript_id)) % (1 << 8 * LINK_MARK_BYTES)
         return tuple(sums)
@@ -86,9 +87,11 @@ def as_sent(links: Optional[LinkDigest], reports: Optional[ReportSets],
 
 
 def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[bytes]], seen: Iterable[str],
-             reports_until: Optional[datetime], links_then: Optional[LinkDigest] = None) -> Set[str]:
+             reports_until: Optional[datetime], links_then: Optional[LinkDigest] = None, unlinked: bool = False) -> Set[str]:
     """Transcripts whose report_ids changed: a report added since `reports_until`, or, where the
     report_ids sent are known (`sent_report_ids`) and the reports list was read whole, one added or deleted.
+    `unlinked`: transcripts were sent before by syncs that never took the reports list in (no `reports_until`):
+    every transcript the list names may hold report_ids of then, and is sent again once.
 
     <- t1 sent with [r1]; the reports list names r1, r2 for t1     -> {"t1"}
     <- t2 sent with [r3]; the whole list names no report of t2 now -> {"t2"}
@@ -99,7 +102,10 @@ def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[byte
         if sent is not None and reports.complete:
             if sent != reports.report_ids_of(transcript_id):
                 changed.add(transcript_id)
-        elif reports_until is not None and reports.newest_of(transcript_id) > reports_until:
+        elif reports_until is None:
+            if unlinked:
+                changed.add(transcript_id)  # its report_ids as of its last sync, which did not read the reports list
+        elif reports.newest_of(transcript_id) > reports_until:
             changed.add(transcript_id)  # a report made since: its transcript was sent without it
     # Compared even on a list that shifted while paged: a move it shows must not be taken in unseen (a
     # report it missed or showed twice only sends a bucket more).

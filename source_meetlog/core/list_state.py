@@ -11,6 +11,7 @@ Saved under the stream's `parent_state`, e.g. for transcripts:
         "links": "…",                                 # transcripts: a digest of those reports' links (core/links.py)
         "start_date": null,                           # the start_date the fingerprints were taken under
         "list_only": true,                            # the records were sent from the list pages alone
+        "columns": ["created_at", "id", "title"],     # the columns the rows hold, where not every one was selected
         "progress": {"ranges": [["…", "…"]], "sums": "…"}  # only while a sync is interrupted (core/resume.py)
     }}
 
@@ -112,6 +113,11 @@ def _read_links(text: Any) -> Optional[Tuple[int, ...]]:
         if len(raw) == size * LINK_BUCKETS else None
 
 
+def _read_columns(value: Any) -> Optional[FrozenSet[str]]:
+    """None for every column, and for what we never write (a re-read costs requests, a guess could cost a column)."""
+    return frozenset(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+
+
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -125,6 +131,7 @@ class ListState:
     links: Optional[Tuple[int, ...]] = None
     start_date: Optional[str] = None
     list_only: bool = False
+    columns: Optional[FrozenSet[str]] = None  # None: every column
     progress: Optional[Coverage] = None
     legacy_handed_out: FrozenSet[bytes] = frozenset()
     saved: Mapping[str, Any] = field(default_factory=dict)  # as read: a checkpoint writes it back unchanged
@@ -148,6 +155,7 @@ class ListState:
             links=_read_links(saved.get("links")),
             start_date=saved.get("start_date", saved.get("synced_ids_start_date")),
             list_only=saved.get("list_only") is True,
+            columns=_read_columns(saved.get("columns")),
             progress=Coverage.read(saved.get(PROGRESS_KEY)),
             legacy_handed_out=legacy_state.handed_out(saved.get(legacy_state.HANDED_OUT_KEY)),
             saved={k: v for k, v in saved.items() if k != PROGRESS_KEY},
@@ -170,6 +178,7 @@ class ListState:
             "pending": self.pending.encoded(pending_by_id) if self.pending.entries else None,
             "pending_low": list(self.pending_low) if self.pending_low else None,
             "reports_until": self.reports_until, "start_date": self.start_date, "list_only": self.list_only or None,
+            "columns": sorted(self.columns) if self.columns is not None else None,
             "links": _b64(b"".join(s.to_bytes(LINK_MARK_BYTES, "big") for s in self.links)) if self.links else None,
         }
         return {key: value for key, value in state.items() if value is not None}

@@ -99,7 +99,8 @@ def next_state(rules: ListRules, saved: ListState, memory: Any, earlier: Any, un
     links = as_sent(sync.links, sync.reports, {t: a.sent.detail for t, a in memory.answers.items()})
     return ListState(cursor=next_cursor(sync.newest, sync.read_at, sync.unreliable, saved.cursor), sent=outcomes.sent,
                      pending=outcomes.pending, pending_low=outcomes.pending_low(), reports_until=sync.reports_until,
-                     links=links, start_date=rules.start_date, list_only=rules.list_columns_only or rules.list_only)
+                     links=links, start_date=rules.start_date, list_only=rules.list_columns_only or rules.list_only,
+                     columns=rules.columns)
 
 
 def next_cursor(newest: Optional[datetime], read_at: datetime, unreliable: bool, saved_cursor: Optional[str]) -> Optional[str]:

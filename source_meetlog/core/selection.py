@@ -9,11 +9,12 @@ is only needed for a column that only the detail holds (manifest.yaml's `detail_
 {"transcripts": None}  (no properties, or empty ones: every column)          -> list_only set()
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Collection, FrozenSet, Mapping, Optional
 
-from source_meetlog.core.declared import manifest
+from source_meetlog.core.declared import manifest, schema_columns
 
+DELETED_AT_FIELD = "_ab_cdc_deleted_at"  # a deletion marker's: no row holds a value of it to send again
 DETAIL_FIELDS = {
     name: frozenset(stream["$parameters"]["detail_fields"])
     for name, stream in manifest()["definitions"]["streams"].items()
@@ -37,6 +38,9 @@ class Selection:
     details_read_anyway: FrozenSet[str] = frozenset()
     # Whether two streams read the same URLs (components/shared_answers.py); elsewhere nothing is kept.
     shares_answers: bool = False
+    # Each stream's selected columns, where not every one is (a deletion marker's field aside): the state
+    # remembers them, so that a column selected later sends every record again (core/decision.py).
+    columns: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
 
 
 def selection_of(columns: Mapping[str, Optional[Collection[str]]], incremental: Collection[str] = ()) -> Selection:
@@ -49,5 +53,7 @@ def selection_of(columns: Mapping[str, Optional[Collection[str]]], incremental: 
     list_only = list_columns_only - details_read_anyway
     # A full refresh fetches every transcript anyway; a list-only one sends no report_ids.
     links = {"transcripts", "reports"} <= columns.keys() and "transcripts" in incremental and "transcripts" not in list_only
+    partial = {name: frozenset(selected) - {DELETED_AT_FIELD} for name, selected in columns.items()
+               if selected is not None and not schema_columns(name) <= set(selected)}
     return Selection(list_only, list_columns_only, links, details_read_anyway,
-                     shares_answers=links or {"projects", "project_transcripts"} <= columns.keys())
+                     shares_answers=links or {"projects", "project_transcripts"} <= columns.keys(), columns=partial)
