@@ -43,7 +43,7 @@ class PlanOutOfOrder(RuntimeError):
 class FetchPlan:
     def __init__(self, rules: ListRules, saved: ListState, resume_after: Optional[datetime],
                  inclusive: bool, now: datetime, budget: Optional[StateBudget] = None) -> None:
-        # A stream read from its list pages until now, whose details are wanted now: read it all again.
+        # The rows synced so far lack a column selected now (a detail-only one, or one deselected before): read it all again.
         restarts = rules.reads_all_again(saved.list_only, saved.columns)
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved

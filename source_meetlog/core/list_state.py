@@ -114,7 +114,7 @@ def _read_links(text: Any) -> Optional[Tuple[int, ...]]:
 
 
 def _read_columns(value: Any) -> Optional[FrozenSet[str]]:
-    """None for every column, and for what we never write (a re-read costs requests, a guess could cost a column)."""
+    """None: every column (a state from before 0.4.1 names none); what we never write reads as None too."""
     return frozenset(value) if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
 
 
