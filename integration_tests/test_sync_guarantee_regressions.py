@@ -268,7 +268,7 @@ def test_given_a_report_moved_and_its_new_transcript_deleted_while_lists_are_pag
 
 
 # ------------------------------------------------------------------ found on 0.4.0, by the model and a review
-# (each failed on 0.4.0 as released: run at 8151f4d, before the fixes, they fail as their docstrings say)
+# (each fails as its docstring says with the connector of 0.4.0: run with the fixes of 0.4.1 stashed)
 
 
 def test_given_two_columns_of_transcripts_then_their_list_columns_when_synced_then_every_row_holds_them(account):
