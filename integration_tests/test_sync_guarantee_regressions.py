@@ -1,5 +1,5 @@
-"""The sequences the model-based test (test_sync_guarantee.py) found on 0.3.0, each shrunk and written
-out as a plain test of the behaviour it broke. Each ends as the model does: one more clean sync,
+"""The sequences the model-based test (test_sync_guarantee.py) found on 0.3.0 (and, last, those it and a
+review found on 0.4.0), each shrunk and written out as a plain test of the behaviour it broke. Each ends as the model does: one more clean sync,
 after which the Append + Deduped destination must be what docs/meetlog.md, "What a sync guarantees" says.
 
 Each failed on 0.3.0 (xfail strict there) and passes since the fix of its defect.
