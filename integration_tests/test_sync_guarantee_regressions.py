@@ -341,3 +341,26 @@ def test_given_a_report_without_a_readable_created_at_when_added_to_an_older_tra
     account.sync(settings)
 
     assert account.destination.tables["transcripts"][old]["report_ids"] == account.dataset.transcript_detail(old)["report_ids"]
+
+
+def test_given_reconcile_deletions_when_a_transcript_and_its_reports_go_after_the_reports_list_was_read_then_markers_follow(
+    monkeypatch
+):
+    """Found by the model's long run on 0.4.1 (seed 22, shrunk), there since 0.2.0: with reconcile_deletions
+    and a lookback window, the newest transcript and its reports deleted as the second sync lists transcripts,
+    after it read the reports list. Their details answered 404, and the state dropped their ids, so no
+    later sync, not listing them, could send their deletion markers: the rows stayed for good."""
+    from integration_tests.test_sync_guarantee import apply_change
+
+    cache_manifest_building(monkeypatch)
+    server = MeetlogServer(small_account(seed=0, transcripts=5), requests_per_window=None, max_page_size=2).start()
+    try:
+        account = Account(server)
+        settings = Settings(keys=(server.add_key(),), lookback_window_days=1, reconcile_deletions=True)
+        account.sync(settings)
+        account.sync(settings, while_paged=(3, lambda: apply_change(account, ("delete_transcript", 0, 0))))
+        account.sync(settings)
+
+        assert_destination_is_as_served(account, settings)
+    finally:
+        server.stop()
