@@ -364,3 +364,18 @@ def test_given_reconcile_deletions_when_a_transcript_and_its_reports_go_after_th
         assert_destination_is_as_served(account, settings)
     finally:
         server.stop()
+
+
+def test_given_reconcile_deletions_when_a_detail_column_is_selected_after_a_deletion_then_its_marker_is_sent(account):
+    """Found by the model's long run on 0.4.1 (seed 22 again, shrunk), there since 0.3.0: projects synced
+    with list columns only beside project_transcripts, with reconcile_deletions; a project deleted; every column
+    selected. That sync reads every project again as if first, and read the ids it owed markers to from that
+    fresh start, so the deleted project's row stayed for good."""
+    listed = Settings(keys=(account.server.add_key(),), reconcile_deletions=True,
+                      list_only=frozenset({"transcripts", "reports", "projects"}))
+    account.sync(listed)
+    account.delete_project(account.dataset.list_items("projects")[0]["id"])
+    every_column = Settings(keys=listed.keys, reconcile_deletions=True)
+    account.sync(every_column)
+
+    assert_destination_is_as_served(account, every_column)

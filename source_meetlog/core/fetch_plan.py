@@ -48,7 +48,7 @@ class FetchPlan:
         self._rules, self._budget = rules, budget or StateBudget()
         self._saved = ListState(saved=saved.saved, progress=saved.progress) if restarts else saved
         self._sync = SyncFacts(read_at(now), len(orjson.dumps(self._saved.saved)), self._saved.reports_until, self._saved.links,
-                           parse_cursor_value(rules.start_date))
+                               parse_cursor_value(rules.start_date), left=saved)
         self._change = ChangeRule.for_sync(rules, self._saved.sent, self._saved.start_date,
                                            None if restarts else resume_after, inclusive)
         self._earlier = EarlierAttempts(self._saved.progress)
@@ -162,7 +162,7 @@ class FetchPlan:
     def deleted(self) -> List[str]:
         """With reconcile_deletions: the ids sent before that this complete read no longer lists."""
         self._expect(FINISHED, CLOSED)
-        saved = self._saved
+        saved = self._sync.left or self._saved
         if not self._rules.reconcile_deletions or self._sync.unreliable or not self._walked.to_the_end \
                 or saved.sent is None or not saved.sent.by_id:
             return []

@@ -70,6 +70,9 @@ class SyncFacts:
     phase: str = READING
     outcome: Optional[ListState] = None
     written: Optional[Mapping[str, Any]] = None
+    # The state the last sync left, as read: the ids deletion markers are owed to, even where this sync
+    # reads every record again as if first (a column selected that its rows lack).
+    left: Optional[ListState] = None
 
 
 @dataclass
