@@ -2,19 +2,18 @@
 is told once a sync: a record's field (ReportMismatches), a list item without an id or a date-time
 cursor, one stamped ahead of now, a page without its items (ListMismatches)."""
 
-import json
 import logging
 import threading
 from dataclasses import InitVar, dataclass
 from datetime import timedelta
-from importlib import resources
-from typing import Any, Dict, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Hashable, Mapping, Optional, Set
 
 from jsonschema import Draft7Validator, FormatChecker
 
 from airbyte_cdk.sources.declarative.transformations import RecordTransformation
 from airbyte_cdk.sources.types import Config, StreamSlice, StreamState
 
+from source_meetlog.core.declared import schema
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value, utc_now
 
 logger = logging.getLogger("airbyte")
@@ -43,6 +42,21 @@ def _documented(schema_type: Any) -> str:
     return " or ".join(_SCHEMA_TYPES.get(t, t) for t in types if t != "null") or "null"
 
 
+class TellOnce:
+    """A warning for each kind of mismatch, once a sync: records of a stream arrive on several threads."""
+
+    def __init__(self) -> None:
+        self._told: Set[Hashable] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: Hashable, message: str) -> None:
+        with self._lock:
+            if kind in self._told:
+                return
+            self._told.add(kind)
+        logger.warning(message)
+
+
 @dataclass
 class ReportMismatches(RecordTransformation):
     """A warning the first time, in a sync, that a stream's records disagree with its schema on a field.
@@ -62,17 +76,15 @@ class ReportMismatches(RecordTransformation):
     name: str = ""  # the stream, from its $parameters in manifest.yaml (the CDK copies it here)
 
     def __post_init__(self, parameters: Mapping[str, Any]) -> None:
-        schema = json.loads(resources.files("source_meetlog").joinpath("schemas").joinpath(f"{self.name}.json").read_text())
-        self._validator = Draft7Validator(schema, format_checker=_DATE_TIMES)
-        self._reported: Set[Tuple[str, str]] = set()
-        self._lock = threading.Lock()  # records of one stream are transformed on several threads
+        self._validator = Draft7Validator(schema(self.name), format_checker=_DATE_TIMES)
+        self._report_once = TellOnce()
 
     def transform(self, record: Dict[str, Any], config: Optional[Config] = None,
                   stream_state: Optional[StreamState] = None, stream_slice: Optional[StreamSlice] = None) -> None:
         fetched_as = (stream_slice.partition if stream_slice else {}).get("id")
         if record.get("id") is None and fetched_as:
             record["id"] = fetched_as
-            self._report_once("id", "missing", f"The '{self.name}' record {fetched_as} came without its id; "
+            self._report_once(("id", "missing"), f"The '{self.name}' record {fetched_as} came without its id; "
                                                "it was taken from the URL the record was fetched from.")
         for error in self._validator.iter_errors(record):
             field = ".".join(str(part) for part in error.absolute_path) or "(record)"
@@ -82,25 +94,17 @@ class ReportMismatches(RecordTransformation):
                 problem = f"{field} as {_json_type(error.instance)} where Meetlog documents {_documented(error.validator_value)}"
             else:
                 problem = f"{field} that breaks the documented shape: {error.message[:80]}"
-            self._report_once(field, error.validator, (
+            self._report_once((field, error.validator), (
                 f"The '{self.name}' record {record.get('id')} has {problem}. It is kept as sent (destinations may "
                 "load the value as null); further records with this mismatch are not reported in this sync."
             ))
-
-    def _report_once(self, field: str, kind: str, message: str) -> None:
-        with self._lock:
-            if (field, kind) in self._reported:
-                return
-            self._reported.add((field, kind))
-        logger.warning(message)
-
 
 class ListMismatches:
     """What is off in one stream's list pages, told once a sync for each kind (the router reads the list)."""
 
     def __init__(self, stream: str, cursor_field: str) -> None:
         self._stream, self._cursor_field = stream, cursor_field
-        self._reported: Set[str] = set()
+        self._report_once = TellOnce()
 
     def page_without_items(self, page: Any, total: Any) -> None:
         self._report_once("items", f"Page {page} of the '{self._stream}' list came without its items although its "
@@ -121,8 +125,3 @@ class ListMismatches:
             self._report_once("future", f"The '{stream}' record {record_id} has {cursor_field} "
                                         f"{format_cursor_value(cursor_value)}, ahead of now: it is fetched on every "
                                         "sync until then, and the cursor does not follow it there.")
-
-    def _report_once(self, kind: str, message: str) -> None:
-        if kind not in self._reported:
-            self._reported.add(kind)
-            logger.warning(message)

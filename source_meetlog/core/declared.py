@@ -22,6 +22,11 @@ def connection_specification() -> Mapping[str, Any]:
 
 
 @lru_cache(maxsize=None)
+def schema(stream: str) -> Mapping[str, Any]:
+    """A stream's schema file, read once per process (not to be changed: every reader shares it)."""
+    return json.loads(resources.files("source_meetlog").joinpath(f"schemas/{stream}.json").read_text())
+
+
 def schema_columns(stream: str) -> FrozenSet[str]:
     """The top-level columns a stream's schema file declares."""
-    return frozenset(json.loads(resources.files("source_meetlog").joinpath(f"schemas/{stream}.json").read_text())["properties"])
+    return frozenset(schema(stream)["properties"])

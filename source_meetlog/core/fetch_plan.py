@@ -151,7 +151,7 @@ class FetchPlan:
         self._expect(FINISHED)
         until = parse_cursor_value(self._sync.reports_until)
         changed = relinked(reports, lambda i: self._memory.report_ids_sent(i, self._saved), list(self._memory.seen), until,
-                           self._saved.links, unlinked=self._saved.sent is not None and until is None)  # sent before, never linked
+                           self._saved.links, sent_before=self._saved.sent is not None)
         # Even from a reports list that shifted while paged: what it missed or showed twice makes the next
         # sync's digest differ in that bucket, or is newer than reports_until, and is caught then.
         if reports.newest is not None and not self._sync.unreliable:
@@ -162,7 +162,7 @@ class FetchPlan:
     def deleted(self) -> List[str]:
         """With reconcile_deletions: the ids sent before that this complete read no longer lists."""
         self._expect(FINISHED, CLOSED)
-        saved = self._sync.left or self._saved
+        saved = self._sync.left
         if not self._rules.reconcile_deletions or self._sync.unreliable or not self._walked.to_the_end \
                 or saved.sent is None or not saved.sent.by_id:
             return []

@@ -23,20 +23,20 @@ MIN_MASKED_LENGTH = 8
 
 
 def key_fragments(key: str) -> List[str]:
-    """The pieces of `key` to mask, in the order to mask them (see the module docstring)."""
-    n = len(key)
-    if n < MIN_MASKED_LENGTH:
-        return []
-    cut = {key[:end] for end in range(MIN_MASKED_LENGTH, n + 1)} | {key[start:] for start in range(n - MIN_MASKED_LENGTH + 1)}
-    windows = {key[at:at + MIN_MASKED_LENGTH] for at in range(n - MIN_MASKED_LENGTH + 1)} - cut - {KEY_PREFIX}
-    return sorted(cut - {KEY_PREFIX}, key=lambda piece: (-len(piece), piece)) + sorted(windows)
+    """The pieces of `key` to mask, longest first (see the module docstring)."""
+    starts = range(len(key) - MIN_MASKED_LENGTH + 1)  # empty for short junk
+    pieces = {key[:len(key) - at] for at in starts} | {key[at:] for at in starts} | {key[at:at + MIN_MASKED_LENGTH] for at in starts}
+    return _longest_first(pieces - {KEY_PREFIX})
 
 
 def masked_in_order(keys: Iterable[str]) -> List[str]:
     """Every key's pieces, the longest of all keys first: a key that holds another (a truncated copy
     listed beside it) is masked whole before the shorter one is."""
-    pieces = [piece for key in keys for piece in key_fragments(key)]
-    return sorted(dict.fromkeys(pieces), key=len, reverse=True)
+    return _longest_first({piece for key in keys for piece in key_fragments(key)})
+
+
+def _longest_first(pieces: Iterable[str]) -> List[str]:
+    return sorted(pieces, key=lambda piece: (-len(piece), piece))
 
 
 def register_key_secrets(config: Any) -> None:

@@ -87,11 +87,11 @@ def as_sent(links: Optional[LinkDigest], reports: Optional[ReportSets],
 
 
 def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[bytes]], seen: Iterable[str],
-             reports_until: Optional[datetime], links_then: Optional[LinkDigest] = None, unlinked: bool = False) -> Set[str]:
+             reports_until: Optional[datetime], links_then: Optional[LinkDigest] = None, sent_before: bool = False) -> Set[str]:
     """Transcripts whose report_ids changed: a report added since `reports_until`, or, where the
     report_ids sent are known (`sent_report_ids`) and the reports list was read whole, one added or deleted.
-    `unlinked`: transcripts were sent before by syncs that never took the reports list in (no `reports_until`):
-    every transcript the list names may hold report_ids of then, and is sent again once.
+    `sent_before`: transcripts were sent by an earlier sync; without `reports_until`, none took the reports list
+    in, so every transcript the list names may hold report_ids of then, and is sent again once.
 
     <- t1 sent with [r1]; the reports list names r1, r2 for t1     -> {"t1"}
     <- t2 sent with [r3]; the whole list names no report of t2 now -> {"t2"}
@@ -103,7 +103,7 @@ def relinked(reports: ReportSets, sent_report_ids: Callable[[str], Optional[byte
             if sent != reports.report_ids_of(transcript_id):
                 changed.add(transcript_id)
         elif reports_until is None:
-            if unlinked:
+            if sent_before:
                 changed.add(transcript_id)  # its report_ids as of its last sync, which did not read the reports list
         elif reports.newest_of(transcript_id) > reports_until:
             changed.add(transcript_id)  # a report made since: its transcript was sent without it

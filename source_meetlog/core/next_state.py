@@ -46,11 +46,8 @@ class Outcomes:
     def seen(self, record_id: str, sent: Optional[Sent], seen: Any) -> None:
         """A listed record (sync_memory.Seen) and what the destination holds of it (None: gone)."""
         answer = self.answers.get(record_id)
-        if sent is None:  # handed out and never answered: a 404, gone since it was listed
-            # Named as the last sync left it, if it did: the next sync's list tells (and sends its deletion marker).
-            sent = self.saved.entry(record_id)[0]
-            if sent is None:
-                return
+        if sent is None:
+            return  # handed out and never answered (a 404), and never sent before
         final = answer.final if answer is not None else seen.final
         if not final:
             self.pending.entries[record_id] = sent

@@ -72,7 +72,7 @@ class SyncFacts:
     written: Optional[Mapping[str, Any]] = None
     # The state the last sync left, as read: the ids deletion markers are owed to, even where this sync
     # reads every record again as if first (a column selected that its rows lack).
-    left: Optional[ListState] = None
+    left: ListState = field(default_factory=ListState)
 
 
 @dataclass
@@ -115,9 +115,9 @@ class SyncMemory:
         answer = self.answers.get(record_id)
         if answer is not None:
             return answer.sent
-        if record_id in self.handed_out:
-            return None
         last = saved.entry(record_id)[0]
+        if record_id in self.handed_out:  # and never answered: a 404, gone since it was listed
+            return last  # named as the last sync left it, if it did: the next sync's list tells (and marks it gone)
         if seen.covered:  # delivered by an earlier attempt as it is listed now, or unchanged since the last sync
             delivered = earlier.delivered_as(record_id) or seen.listed  # its list fingerprint, and report_ids if known
             known = Sent.from_bytes(delivered).detail or (last.detail if last is not None and last.listed == seen.listed else None)
