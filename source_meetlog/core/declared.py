@@ -21,9 +21,8 @@ def connection_specification() -> Mapping[str, Any]:
     return manifest()["spec"]["connection_specification"]
 
 
-@lru_cache(maxsize=None)
 def schema(stream: str) -> Mapping[str, Any]:
-    """A stream's schema file, read once per process (not to be changed: every reader shares it)."""
+    """A stream's schema file (a few kB, read as each read builds its streams, as the CDK's loader does)."""
     return json.loads(resources.files("source_meetlog").joinpath(f"schemas/{stream}.json").read_text())
 
 
