@@ -42,7 +42,7 @@ from airbyte_cdk.entrypoint import AirbyteEntrypoint
 from airbyte_cdk.logger import AirbyteLogFormatter
 from airbyte_cdk.models import AirbyteStateMessageSerializer, ConfiguredAirbyteCatalogSerializer
 
-from integration_tests.meetlog_server import Dataset, MeetlogServer, build_dataset
+from integration_tests.meetlog_server import Dataset, MeetlogServer, build_dataset, faults
 from integration_tests.pruned_catalog import DETAIL_ONLY, columns, discover_streams, list_columns, platform_view, pruned_catalog
 from integration_tests.served_records import record_key
 from source_meetlog import SourceMeetlog
@@ -52,6 +52,7 @@ INCREMENTAL_STREAMS = ("transcripts", "reports", "projects")
 ALWAYS_SELECTED = {"transcripts": {"id", "created_at"}, "reports": {"id", "created_at"}, "projects": {"id", "updated_at"}}
 DELETED_AT = "_ab_cdc_deleted_at"
 UNREADABLE_STATE_LOG = "is not one this connector writes"
+STREAMS_FAILED = "AirbyteTracedException: During the sync, the following streams did not sync successfully"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -125,6 +126,24 @@ def discovered(server: MeetlogServer, key: str) -> Dict[str, dict]:
     if not _discovered:
         _discovered.update(discover_streams({"api_key": key, "base_url": server.base_url}, in_process=True))
     return _discovered
+
+
+# ------------------------------------------------------------------------------------ a server that fails
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Requests whose path starts with `path` fail with `fault` from the (after + 1)-th on: `times` of them,
+    which the connector's retries get past, or every one (None), which ends what needs them with an error."""
+
+    fault: str
+    path: str
+    after: int = 0
+    times: Optional[int] = 1
+
+    def install(self, server: MeetlogServer) -> None:
+        fault = faults.rate_limited(retry_after=0) if self.fault == "rate_limited" else self.fault
+        server.inject(fault, path_prefix=self.path, times=self.times, after=self.after)
 
 
 # ------------------------------------------------------------------------------------ one attempt
@@ -329,12 +348,15 @@ class Account:
     def sync(self, settings: Settings, kills: Sequence[object] = (),
              between_attempts: Sequence[Callable[[], None]] = (),
              while_paged: Optional[Tuple[object, Optional[Callable[[], None]]]] = None,
-             reader: Optional[Callable[[dict, dict, Dict[str, dict], Optional[int]], Attempt]] = None) -> List[Attempt]:
+             reader: Optional[Callable[[dict, dict, Dict[str, dict], Optional[int]], Attempt]] = None,
+             faults: Optional[FaultPlan] = None) -> List[Attempt]:
         """One sync: an attempt per kill (each cut after its k-th record; a kill may also be a function of
         the whole attempt that returns k) and a last one that runs to its end.
         `between_attempts[i]` runs after attempt i is killed; `while_paged` = (n, change) runs the change
         when the n-th request of the first attempt reaches the server. `reader(config, catalog, states, kill)`,
-        if given, runs each attempt instead (a real process that it kills after `kill` records itself)."""
+        if given, runs each attempt instead (a real process that it kills after `kill` records itself).
+        `faults`: what the server does wrong during the first attempt (FaultPlan); one that never heals may
+        end that attempt with errors, which must be clear ones."""
         config = settings.config(self.server)
         catalog = settings.catalog(discovered(self.server, settings.keys[0]))
         states = {s: st for s, st in self.states.items() if s in settings.streams() and s in INCREMENTAL_STREAMS}
@@ -349,11 +371,15 @@ class Account:
                 attempt = reader(config, catalog, states, kill)
             else:
                 self.server.on_request = hook
+                if faults is not None and number == 0:
+                    faults.install(self.server)
                 try:
                     attempt = read_in_process(config, catalog, states)
                 finally:
                     self.server.on_request = None
-            self._assert_well_behaved(attempt, expected_bad if number == 0 else set())
+                    self.server.faults.clear()
+            failing = faults is not None and number == 0 and faults.times is None
+            self._assert_well_behaved(attempt, expected_bad if number == 0 else set(), failing)
             if kill is not None and reader is None:
                 attempt = attempt.cut_after(kill(attempt) if callable(kill) else kill)
             attempts.append(attempt)
@@ -383,9 +409,15 @@ class Account:
         self.unreadable_state_fed.clear()
         return attempts
 
-    def _assert_well_behaved(self, attempt: Attempt, unreadable: set) -> None:
-        assert attempt.crash is None, f"a traceback escaped the read:\n{attempt.crash}"
-        assert attempt.errors == [], f"the read failed: {attempt.errors}"
+    def _assert_well_behaved(self, attempt: Attempt, unreadable: set, may_fail: bool = False) -> None:
+        # The CDK's entrypoint ends a read whose streams failed by raising this (the console script exits 1 with it).
+        failed = may_fail and attempt.crash is not None and STREAMS_FAILED in attempt.crash
+        assert attempt.crash is None or failed, f"a traceback escaped the read:\n{attempt.crash}"
+        if may_fail:  # a server that never heals: the user reads what failed, in a sentence
+            unclear = [e for e in attempt.errors if not e or "Traceback" in e or "Something went wrong" in e]
+            assert unclear == [], f"the read failed without a clear error: {unclear}"
+        else:
+            assert attempt.errors == [], f"the read failed: {attempt.errors}"
         for stream in unreadable:
             said = [line for line in attempt.logs if f"'{stream}'" in line and UNREADABLE_STATE_LOG in line]
             assert said, f"an unreadable state of '{stream}' was fed, and no log line said it restarts"

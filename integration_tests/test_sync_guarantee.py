@@ -1,7 +1,7 @@
 """The sync guarantee (docs/meetlog.md, "What a sync guarantees"), tested by a model (issue #23).
 
-Whatever sequence of incremental syncs (some killed after k records and resumed from the last STATE
-of each stream), changes to the account (between syncs, between attempts, while a list is paged),
+Whatever sequence of incremental syncs (some killed after k records, some met by a server that fails
+for a while or for good, each resumed from the last STATE of each stream), changes to the account (between syncs, between attempts, while a list is paged),
 configuration changes (start_date, lookback_window_days, reconcile_deletions, the keys, each stream's
 columns: all, its list columns or any few of them, a stream left out of some syncs, project_transcripts
 selected or not) and unreadable saved states came before, one more
@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
 
 from integration_tests.meetlog_server import MeetlogServer
-from integration_tests.sync_model import INCREMENTAL_STREAMS, Account, Settings, cache_manifest_building, small_account
+from integration_tests.sync_model import INCREMENTAL_STREAMS, Account, FaultPlan, Settings, cache_manifest_building, small_account
 
 pytestmark = pytest.mark.slow  # hundreds of in-process reads (make test-fast leaves it to make test)
 
@@ -53,6 +53,10 @@ CHANGE_KINDS = (
     "delete_report", "edit_project", "set_project_transcripts", "add_project", "delete_project", "reorder_lists",
 )
 changes = st.tuples(st.sampled_from(CHANGE_KINDS), st.integers(0, 40), st.integers(0, 40))
+
+# What a server does wrong, on a stream's list and details ("…/transcripts") or its details alone ("…/transcripts/").
+FAULTS = ("http_503", "reset", "truncated_json", "non_json", "rate_limited")
+FAULT_PATHS = tuple(f"/api/v1/export/{stream}{end}" for stream in INCREMENTAL_STREAMS for end in ("", "/"))
 
 # Saved states no version wrote, or cut short: the stream must restart, with a log line, without a traceback.
 BAD_STATES = ("not ours", "cursor not a date", "a number", "list state cut short", "list state missing")
@@ -171,6 +175,21 @@ class SyncGuarantee(RuleBasedStateMachine):
         """A sync during which `change` happens, as its `request`-th request reaches the server."""
         self.account.log.append(f"sync with {change} at request {request}")
         self.account.sync(self.settings, while_paged=(request, lambda: apply_change(self.account, change)))
+
+    @rule(fault=st.sampled_from(FAULTS), path=st.sampled_from(FAULT_PATHS), after=st.integers(0, 6),
+          times=st.sampled_from((1, 2, None)), between=st.lists(changes, max_size=2))
+    def sync_with_faults(self, fault, path, after, times, between) -> None:
+        """A sync whose requests to `path` fail with `fault` from the (after + 1)-th on: `times` of them, which
+        its retries get past, or every one (None), which ends the attempt with a clear error; the platform's
+        next attempt, after the changes `between`, resumes from each stream's last STATE."""
+        plan = FaultPlan(fault, path, after, times)
+        self.account.log.append(f"sync with {plan}, changes before the next attempt {between}")
+        if times is not None:
+            self.account.sync(self.settings, faults=plan)
+            return
+        changed = lambda: [apply_change(self.account, change) for change in between]  # noqa: E731
+        self.account.sync(self.settings, kills=[lambda attempt: attempt.record_count], between_attempts=[changed],
+                          faults=plan)
 
     # ------------------------------------------------------------------ changes
 
