@@ -1,11 +1,11 @@
 """The sync guarantee (docs/meetlog.md, "What a sync guarantees"), tested by a model (issue #23).
 
 Whatever sequence of incremental syncs (some killed after k records, some met by a server that fails
-for a while or for good, each resumed from the last STATE of each stream), changes to the account (between syncs, between attempts, while a list is paged),
-configuration changes (start_date, lookback_window_days, reconcile_deletions, the keys, each stream's
-columns: all, its list columns or any few of them, a stream left out of some syncs, project_transcripts
-selected or not) and unreadable saved states came before, one more
-clean incremental sync leaves the Append + Deduped destination holding every record the
+for a while or for good, each resumed from the last STATE of each stream), changes to the account
+(between syncs, between attempts, while a list is paged), configuration changes (start_date,
+lookback_window_days, reconcile_deletions, the keys, each stream's columns: all, its list columns or
+any few of them, a stream left out of some syncs, project_transcripts selected or not) and unreadable
+saved states came before, one more clean incremental sync leaves the Append + Deduped destination holding every record the
 configuration covers exactly as the API serves it, field by field, null included; with
 reconcile_deletions, no record the API no longer serves; without it, only what docs/meetlog.md's
 known limitations allow (sync_model.Excuse, sync_model.Deleted).
