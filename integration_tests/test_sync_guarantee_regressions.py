@@ -379,3 +379,21 @@ def test_given_reconcile_deletions_when_a_detail_column_is_selected_after_a_dele
     account.sync(every_column)
 
     assert_destination_is_as_served(account, every_column)
+
+
+def test_given_reconcile_deletions_when_a_record_start_date_left_out_goes_and_start_date_moves_back_then_its_row_goes(account):
+    """Found by the model's long run on 0.4.1 (seed 26, shrunk): with reconcile_deletions, the oldest transcript
+    synced, then left out by a later start_date, deleted with its report, and start_date moved back to cover it
+    again. A record before start_date was listed but no longer named in the state, so no sync could send its
+    marker: its row, and its report's, stayed for good, though the configuration covers them again."""
+    settings = Settings(keys=(account.server.add_key(),), reconcile_deletions=True)
+    account.sync(settings)
+    oldest, second = account.dataset.list_items("transcripts")[-1], account.dataset.list_items("transcripts")[-2]
+    later = Settings(keys=settings.keys, reconcile_deletions=True, start_date=second["created_at"])
+    account.sync(later)
+    account.delete_transcript(oldest["id"])
+    account.sync(later)
+    account.sync(settings)
+
+    assert oldest["id"] not in account.destination.tables["transcripts"]
+    assert_destination_is_as_served(account, settings)

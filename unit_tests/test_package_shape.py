@@ -17,7 +17,7 @@ TOP_LEVEL = {"source.py", "run.py", "check.py", "__init__.py"}  # the wiring, wh
 # lines of their own (resume and links digests, the pending watch), and the package is over that budget
 # with every behaviour kept. Until the budget is set again it grows only with a fix that needs the lines
 # (say so in its commit), and goes down as the package shrinks.
-MAX_PACKAGE_CODE_LINES = 2_369
+MAX_PACKAGE_CODE_LINES = 2_371
 
 
 def _modules() -> Dict[str, ast.Module]:

@@ -28,7 +28,7 @@ from source_meetlog.core.list_state import ListState
 from source_meetlog.core.next_state import Answer, next_state, written
 from source_meetlog.core.pending import PendingWatch
 from source_meetlog.core.resume import EarlierAttempts
-from source_meetlog.core.sent import Sent, fingerprint, sent_value
+from source_meetlog.core.sent import NOT_KNOWN, Sent, fingerprint, sent_value
 from source_meetlog.core.sync_memory import CLOSED, FINISHED, READING, Fetch, ListPass, Seen, SyncFacts, SyncMemory
 from source_meetlog.core.this_attempt import NewestFirstWalk, PrefixWalk, progress_of
 from source_meetlog.core.timestamps import format_cursor_value, parse_cursor_value
@@ -93,7 +93,7 @@ class FetchPlan:
         created = cursor_value if rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._sync.start and created and created < self._sync.start):
             if record_id is not None and rules.reconcile_deletions:
-                self._memory.before_start.add(record_id)  # listed, so not gone
+                self._memory.before_start[record_id] = self._saved.entry(record_id)[0] or NOT_KNOWN  # listed: not gone
             return ()  # created before start_date: never synced (one without created_at is kept)
         seen = self._seen(record_id, item, cursor_value, created)
         saved, was_pending = self._saved.entry(record_id)

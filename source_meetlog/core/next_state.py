@@ -93,6 +93,8 @@ def next_state(rules: ListRules, saved: ListState, memory: Any, earlier: Any, un
     outcomes = Outcomes(rules, saved, memory.answers, memory.handed_out, shape)
     outcomes.seen_all(memory, earlier)
     outcomes.not_met(unseen)
+    for record_id, sent in memory.before_start.items():  # named still: its row may be a wider start_date's
+        outcomes.sent.entries.setdefault(record_id, sent)
     if sync.unreliable and saved.sent is not None and rules.remembers_all:
         for key, value in saved.sent.entries.items():  # some records may not have been seen
             outcomes.sent.entries.setdefault(key, value)

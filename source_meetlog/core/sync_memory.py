@@ -86,7 +86,9 @@ class SyncMemory:
     resend: Set[str] = field(default_factory=set)  # delivered by an earlier attempt, changed since: sent whatever
     queued: Dict[str, Fetch] = field(default_factory=dict)  # a list read whole: handed out once it is all read
     items: Dict[str, Mapping[str, Any]] = field(default_factory=dict)  # list-only: covered records' items
-    before_start: Set[str] = field(default_factory=set)  # listed, created before start_date (reconcile_deletions)
+    # Listed, created before start_date (reconcile_deletions): what the last sync named of each, else not known.
+    # They stay named: a row synced under an earlier start_date must get its marker if the record goes.
+    before_start: Dict[str, Sent] = field(default_factory=dict)
     list_fields: FrozenSet[str] = frozenset()
 
     def send_again(self, earlier: EarlierAttempts, hand_out: Callable[[Fetch], Fetch]) -> Iterator[Fetch]:
