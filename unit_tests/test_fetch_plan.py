@@ -495,3 +495,16 @@ def test_given_reconcile_deletions_and_start_date_changed_then_markers_still_nam
     second = Reading(plan_for(narrower, first.state(), cursor_hours=3), [[item("a", 3), item("b", 2)]])
 
     assert second.plan.deleted() == ["gone"], "b is listed, before start_date now: its row stays, no marker"
+
+
+def test_given_reconcile_deletions_and_a_record_start_date_leaves_out_then_it_stays_named_and_gets_its_marker_once_gone():
+    """Its row, synced under the earlier start_date, stays; if the record goes later, so must the row."""
+    rules = ListRules(cursor_field="created_at", status_field="status", reconcile_deletions=True, start_date=at(0))
+    first = Reading(plan_for(rules), [[item("a", 3), item("b", 2)]])
+    narrower = ListRules(cursor_field="created_at", status_field="status", reconcile_deletions=True, start_date=at(2.5))
+    second = Reading(plan_for(narrower, first.state(), cursor_hours=3), [[item("a", 3), item("b", 2), item("c", 1)]])
+    assert second.plan.deleted() == [] and sent_ids(second.state()) == ["a", "b", "c"]
+
+    third = Reading(plan_for(narrower, second.state(), cursor_hours=3), [[item("a", 3), item("c", 1)]])
+
+    assert third.plan.deleted() == ["b"] and sent_ids(third.state()) == ["a", "c"]
