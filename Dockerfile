@@ -63,7 +63,7 @@ ENV AIRBYTE_ENTRYPOINT="python /airbyte/integration_code/main.py"
 ENTRYPOINT ["python", "/airbyte/integration_code/main.py"]
 
 # Equal to metadata.yaml's dockerImageTag and setup.py's version (unit_tests/test_metadata.py).
-LABEL io.airbyte.version=0.4.1
+LABEL io.airbyte.version=0.4.2
 LABEL io.airbyte.name=airbyte/source-meetlog
 
 USER airbyte

@@ -1,6 +1,6 @@
 from setuptools import find_packages, setup
 
-VERSION = "0.4.1"
+VERSION = "0.4.2"
 
 MAIN_REQUIREMENTS = [
     "airbyte-cdk~=7.39.1",  # the version cdk_internals.py was read from (README: moving to a newer CDK)

@@ -2,12 +2,12 @@
 
     pip install -e '.[pyairbyte]'
     python examples/pyairbyte_to_duckdb.py --config secrets/config.json
-    python examples/pyairbyte_to_duckdb.py --config secrets/config.json --pip-url dist/airbyte_source_meetlog-0.4.1-py3-none-any.whl
+    python examples/pyairbyte_to_duckdb.py --config secrets/config.json --pip-url dist/airbyte_source_meetlog-0.4.2-py3-none-any.whl
 
 By default PyAirbyte runs the `source-meetlog` console script installed beside this Python. With
 --pip-url, PyAirbyte installs the connector itself, as its users do: into a virtual environment
 of its own, `.venv-source-meetlog` under --install-root (default: $AIRBYTE_INSTALL_DIR, else the
-working directory), from whatever pip accepts (a wheel file, `airbyte-source-meetlog==0.4.1`
+working directory), from whatever pip accepts (a wheel file, `airbyte-source-meetlog==0.4.2`
 once published). An existing environment there is reused: delete it to install a new wheel of
 the same version. Either way every stream is read into PyAirbyte's default local cache (DuckDB,
 `.cache/default_cache/default_cache.duckdb` under the working directory, or under
