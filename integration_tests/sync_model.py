@@ -142,7 +142,8 @@ class FaultPlan:
     times: Optional[int] = 1
 
     def install(self, server: MeetlogServer) -> None:
-        fault = faults.rate_limited(retry_after=0) if self.fault == "rate_limited" else self.fault
+        # "0" sent as it is: the server writes a number of seconds rounded up to 1, a real second per 429.
+        fault = faults.rate_limited(retry_after="0") if self.fault == "rate_limited" else self.fault
         server.inject(fault, path_prefix=self.path, times=self.times, after=self.after)
 
 
