@@ -57,6 +57,15 @@ class Sync:
         return "\n".join(AirbyteEntrypoint.airbyte_message_to_string(m) for m in self.output.get_message_iterator())
 
 
+# What an error a user cannot act on shows: a Python traceback, or the CDK's words for an exception it did not expect.
+UNCLEAR_ERROR_SIGNS = ("Traceback", "Something went wrong in the connector", "An unexpected error occurred")
+
+
+def unclear_errors(messages: Iterable[str]) -> List[str]:
+    """The error messages that are not a sentence a user can act on."""
+    return [m for m in messages if not m or any(sign in m for sign in UNCLEAR_ERROR_SIGNS)]
+
+
 def config_for(server: MeetlogServer, key: str, **extra) -> dict:
     return {"api_key": key, "base_url": server.base_url, "requests_per_minute": 100_000, **extra}
 

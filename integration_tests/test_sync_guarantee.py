@@ -184,9 +184,10 @@ class SyncGuarantee(RuleBasedStateMachine):
         next attempt, after the changes `between`, resumes from each stream's last STATE."""
         plan = FaultPlan(fault, path, after, times)
         self.account.log.append(f"sync with {plan}, changes before the next attempt {between}")
-        if times is not None:
+        if not plan.never_heals:
             self.account.sync(self.settings, faults=plan)
             return
+        # The failed attempt counts as one killed at its end: the platform commits what came before each STATE.
         changed = lambda: [apply_change(self.account, change) for change in between]  # noqa: E731
         self.account.sync(self.settings, kills=[lambda attempt: attempt.record_count], between_attempts=[changed],
                           faults=plan)

@@ -99,6 +99,7 @@ class ReportMismatches(RecordTransformation):
                 "load the value as null); further records with this mismatch are not reported in this sync."
             ))
 
+
 class ListMismatches:
     """What is off in one stream's list pages, told once a sync for each kind (the router reads the list)."""
 

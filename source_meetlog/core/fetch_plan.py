@@ -93,7 +93,7 @@ class FetchPlan:
         created = cursor_value if rules.cursor_field == "created_at" else parse_cursor_value(item.get("created_at"))
         if record_id is None or (self._sync.start and created and created < self._sync.start):
             if record_id is not None and rules.reconcile_deletions:
-                self._memory.before_start[record_id] = self._saved.entry(record_id)[0] or NOT_KNOWN  # listed: not gone
+                self._memory.before_start[record_id] = self._sync.left.entry(record_id)[0] or NOT_KNOWN  # listed: not gone
             return ()  # created before start_date: never synced (one without created_at is kept)
         seen = self._seen(record_id, item, cursor_value, created)
         saved, was_pending = self._saved.entry(record_id)
